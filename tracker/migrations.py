@@ -246,10 +246,23 @@ M0005_INDEX = """
         """
 
 
+#: One vector per article (mean of its sentence embeddings) for centrality and similarity.
+M0006_ARTICLE_EMBEDDINGS = """
+CREATE TABLE article_embeddings (
+    article_id INTEGER NOT NULL REFERENCES articles(id),
+    model TEXT NOT NULL,
+    dim INTEGER NOT NULL,
+    vector BLOB NOT NULL,
+    PRIMARY KEY (article_id, model)
+);
+"""
+
+
 MIGRATIONS: list[Migration] = [
     ("0001_ingest", M0001_INGEST),
     ("0002_articles_fts", M0002_ARTICLES_FTS),
     ("0003_entities", M0003_ENTITIES),
     ("0004_narratives", M0004_NARRATIVES),
     ("0005_index", M0005_INDEX),
+    ("0006_article_embeddings", M0006_ARTICLE_EMBEDDINGS),
 ]
