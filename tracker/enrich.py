@@ -1,0 +1,355 @@
+"""The enrichment pipeline: run each stage over the articles it has not yet seen.
+
+A stage is anything with a ``name``, a ``version``, ``prepare`` (sync reference
+tables), ``process`` (texts in, results out, pure), ``save`` (write one batch of
+results) and ``describe`` (one result as JSON-able data for ``tracker analyze``).
+:func:`enrich_pending` selects, per stage, the non-duplicate articles that have
+no ``enrichments`` row at the stage's current version, and writes each batch's
+outputs together with its ``enrichments`` rows in one transaction, so an
+interrupted run never leaves an article half-enriched and a version bump
+re-enriches everything.
+
+To add a stage: implement the :class:`Stage` protocol and append an instance in
+:func:`default_stages`.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import sys
+from collections.abc import Iterator, Sequence
+from contextlib import nullcontext
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+
+import sqlite_utils
+
+from tracker.db import transaction, utcnow
+from tracker.settings import Settings
+
+if TYPE_CHECKING:
+    from tracker.claims import Claim
+    from tracker.entities import EntityTagger, Mention
+    from tracker.gazetteer import Gazetteer
+
+DEFAULT_BATCH_SIZE = 256
+
+
+def article_text(title: str | None, summary: str | None, content_text: str | None) -> str:
+    """The text every stage analyses: title, a blank line, then content if present else summary."""
+    head = (title or "").strip()
+    body = (content_text or "").strip() or (summary or "").strip()
+    if head and body:
+        return f"{head}\n\n{body}"
+    return head or body
+
+
+@runtime_checkable
+class Stage(Protocol):
+    """One enrichment step; see the module docstring."""
+
+    @property
+    def name(self) -> str:
+        """Stage name, the ``enrichments.stage`` key (e.g. ``entities``)."""
+        ...
+
+    @property
+    def version(self) -> str:
+        """Versioned name of everything that shapes the output; a change re-enriches."""
+        ...
+
+    def prepare(self, conn: sqlite3.Connection) -> None:
+        """Sync reference rows (e.g. the gazetteer) before any batch is saved."""
+        ...
+
+    def process(self, texts: Sequence[str]) -> Sequence[Any]:
+        """Analyse a batch of texts; one result per text, in order. No database access."""
+        ...
+
+    def save(
+        self, conn: sqlite3.Connection, article_ids: Sequence[int], results: Sequence[Any]
+    ) -> dict[str, int]:
+        """Replace the stage's rows for these articles; return rows written per table."""
+        ...
+
+    def describe(self, result: Any) -> dict[str, Any]:
+        """One result as JSON-able data, merged into ``tracker analyze`` output."""
+        ...
+
+
+@dataclass
+class StageSummary:
+    """What one stage did in one run."""
+
+    version: str
+    articles: int = 0
+    rows: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass
+class EnrichSummary:
+    """What :func:`enrich_pending` did: articles processed (by any stage) and per-stage counts."""
+
+    articles: int = 0
+    stages: dict[str, StageSummary] = field(default_factory=dict)
+
+    def counts(self) -> dict[str, int]:
+        """Flat per-stage counts, e.g. ``{"entities.articles": 10, "entities.mentions": 31}``."""
+        flat: dict[str, int] = {}
+        for name, stage in self.stages.items():
+            flat[f"{name}.articles"] = stage.articles
+            for table, n in stage.rows.items():
+                flat[f"{name}.{table}"] = n
+        return flat
+
+
+def default_stages(settings: Settings) -> list[Stage]:
+    """The stages ``tracker enrich`` runs, in order. Models load lazily on first use."""
+    return [EntityStage.from_settings(settings)]
+
+
+def count_pending(conn: sqlite3.Connection, stage: str, version: str) -> int:
+    """How many non-duplicate articles lack an enrichment by this stage at this version."""
+    row = conn.execute(
+        "SELECT COUNT(*) FROM articles a WHERE a.duplicate_of IS NULL AND NOT EXISTS ("
+        " SELECT 1 FROM enrichments e WHERE e.article_id = a.id AND e.stage = ?"
+        " AND e.version = ?)",
+        (stage, version),
+    ).fetchone()
+    return int(row[0])
+
+
+def iter_pending(
+    conn: sqlite3.Connection,
+    stage: str,
+    version: str,
+    *,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    limit: int | None = None,
+) -> Iterator[list[tuple[int, str]]]:
+    """Batches of ``(article_id, article_text)`` pending for a stage, in id order.
+
+    Keyset pagination (``id > last``) so each batch is a fresh, short query and rows
+    enriched meanwhile are not revisited.
+    """
+    last_id = -1
+    remaining = limit
+    while remaining is None or remaining > 0:
+        size = batch_size if remaining is None else min(batch_size, remaining)
+        rows = conn.execute(
+            "SELECT a.id, a.title, a.summary, a.content_text FROM articles a"
+            " WHERE a.id > ? AND a.duplicate_of IS NULL AND NOT EXISTS ("
+            "  SELECT 1 FROM enrichments e WHERE e.article_id = a.id AND e.stage = ?"
+            "  AND e.version = ?)"
+            " ORDER BY a.id LIMIT ?",
+            (last_id, stage, version, size),
+        ).fetchall()
+        if not rows:
+            return
+        last_id = rows[-1][0]
+        if remaining is not None:
+            remaining -= len(rows)
+        yield [(int(r[0]), article_text(r[1], r[2], r[3])) for r in rows]
+
+
+def save_enrichments(
+    conn: sqlite3.Connection, stage: str, version: str, article_ids: Sequence[int]
+) -> None:
+    """Record that these articles are enriched by ``stage`` at ``version`` (replacing older)."""
+    now = utcnow()
+    conn.executemany(
+        "INSERT INTO enrichments (article_id, stage, version, enriched_at) VALUES (?, ?, ?, ?)"
+        " ON CONFLICT(article_id, stage) DO UPDATE SET version = excluded.version,"
+        " enriched_at = excluded.enriched_at",
+        [(aid, stage, version, now) for aid in article_ids],
+    )
+
+
+def run_stage(
+    conn: sqlite3.Connection,
+    stage: Stage,
+    *,
+    limit: int | None = None,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    progress: bool = False,
+) -> tuple[StageSummary, set[int]]:
+    """Process every pending article for one stage; return its summary and the article ids."""
+    version = stage.version
+    summary = StageSummary(version=version)
+    done: set[int] = set()
+    total = count_pending(conn, stage.name, version)
+    if limit is not None:
+        total = min(total, limit)
+    if total == 0:
+        return summary, done
+    with transaction(conn):
+        stage.prepare(conn)
+    bar: Any = (
+        _progressbar(total, f"enrich {stage.name}") if progress else nullcontext(None)
+    )
+    with bar as bar_obj:
+        for batch in iter_pending(conn, stage.name, version, batch_size=batch_size, limit=limit):
+            ids = [aid for aid, _ in batch]
+            results = stage.process([text for _, text in batch])
+            with transaction(conn):
+                rows = stage.save(conn, ids, results)
+                save_enrichments(conn, stage.name, version, ids)
+            summary.articles += len(ids)
+            for table, n in rows.items():
+                summary.rows[table] = summary.rows.get(table, 0) + n
+            done.update(ids)
+            if bar_obj is not None:
+                bar_obj.update(len(ids))
+    return summary, done
+
+
+def _progressbar(total: int, label: str) -> Any:
+    import click
+
+    return click.progressbar(length=total, label=label, file=sys.stderr)
+
+
+def enrich_pending(
+    db: sqlite_utils.Database,
+    settings: Settings,
+    *,
+    limit: int | None = None,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    progress: bool = False,
+    stages: Sequence[Stage] | None = None,
+) -> EnrichSummary:
+    """Run every stage over the articles not yet enriched at its current version."""
+    conn = db.conn
+    summary = EnrichSummary()
+    touched: set[int] = set()
+    for stage in stages if stages is not None else default_stages(settings):
+        stage_summary, ids = run_stage(
+            conn, stage, limit=limit, batch_size=batch_size, progress=progress
+        )
+        summary.stages[stage.name] = stage_summary
+        touched |= ids
+    summary.articles = len(touched)
+    return summary
+
+
+#: Bump when entity tagging or claim parsing changes behaviour, to re-enrich every article.
+ENTITIES_STAGE_VERSION = 1
+
+
+@dataclass(frozen=True)
+class EntityResult:
+    """Entity mentions and money/percent claims found in one text."""
+
+    mentions: list[Mention]
+    claims: list[Claim]
+
+
+class EntityStage:
+    """Gazetteer + NER mentions, linked to canonical entities, and the claims attached to them."""
+
+    name = "entities"
+
+    def __init__(self, gazetteer: Gazetteer, tagger: EntityTagger | None = None) -> None:
+        """Use a loaded gazetteer; the spaCy tagger is built on first use unless given."""
+        self.gazetteer = gazetteer
+        self._tagger = tagger
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> EntityStage:
+        """The stage over ``models/gazetteer.yaml`` in the configured models directory."""
+        from tracker.gazetteer import load_gazetteer
+
+        return cls(load_gazetteer(settings.models_dir / "gazetteer.yaml"))
+
+    @property
+    def tagger(self) -> EntityTagger:
+        """The spaCy-backed tagger, loaded once."""
+        if self._tagger is None:
+            from tracker.entities import EntityTagger
+
+            self._tagger = EntityTagger(self.gazetteer)
+        return self._tagger
+
+    @property
+    def version(self) -> str:
+        """``entities:<n>+<spaCy model>-<version>+gaz:<gazetteer hash>``."""
+        from tracker.nlp import model_info
+
+        model = self._tagger.model_label if self._tagger is not None else model_info().label
+        return f"{self.name}:{ENTITIES_STAGE_VERSION}+{model}+gaz:{self.gazetteer.digest}"
+
+    def prepare(self, conn: sqlite3.Connection) -> None:
+        """Upsert the gazetteer into ``entities`` (mentions and claims reference it)."""
+        save_entities(conn, self.gazetteer)
+
+    def process(self, texts: Sequence[str]) -> list[EntityResult]:
+        """Tag each text and attach its figures to the entities they describe."""
+        from tracker.claims import extract_claims
+
+        return [
+            EntityResult(mentions=tagged.mentions, claims=extract_claims(tagged))
+            for tagged in self.tagger.tag(texts)
+        ]
+
+    def save(
+        self, conn: sqlite3.Connection, article_ids: Sequence[int], results: Sequence[Any]
+    ) -> dict[str, int]:
+        """Replace these articles' mentions and claims."""
+        return save_entity_results(conn, self.version, article_ids, results)
+
+    def describe(self, result: Any) -> dict[str, Any]:
+        """``entities`` and ``claims`` lists for ``tracker analyze --json``."""
+        return {
+            "entities": [m.to_dict() for m in result.mentions],
+            "claims": [c.to_dict() for c in result.claims],
+        }
+
+
+def save_entities(conn: sqlite3.Connection, gazetteer: Gazetteer) -> int:
+    """Upsert every gazetteer entity into ``entities``; entities dropped from it are kept."""
+    rows = [e.to_row() for e in gazetteer.entities]
+    conn.executemany(
+        "INSERT INTO entities (id, name, type, aliases, affiliations, description)"
+        " VALUES (:id, :name, :type, :aliases, :affiliations, :description)"
+        " ON CONFLICT(id) DO UPDATE SET name = excluded.name, type = excluded.type,"
+        " aliases = excluded.aliases, affiliations = excluded.affiliations,"
+        " description = excluded.description",
+        rows,
+    )
+    return len(rows)
+
+
+def save_entity_results(
+    conn: sqlite3.Connection,
+    version: str,
+    article_ids: Sequence[int],
+    results: Sequence[EntityResult],
+) -> dict[str, int]:
+    """Delete then insert mentions and claims for a batch; call inside a transaction."""
+    id_rows = [(aid,) for aid in article_ids]
+    conn.executemany("DELETE FROM mentions WHERE article_id = ?", id_rows)
+    conn.executemany("DELETE FROM claims WHERE article_id = ?", id_rows)
+    mention_rows = [
+        (aid, m.entity_id, m.text, m.label, m.start, m.end, m.sentence_index, version)
+        for aid, result in zip(article_ids, results, strict=True)
+        for m in result.mentions
+    ]
+    claim_rows = [
+        (
+            aid, c.entity_id, c.subject, c.kind, c.value, c.low, c.high, c.unit, c.text,
+            c.sentence_index, version,
+        )
+        for aid, result in zip(article_ids, results, strict=True)
+        for c in result.claims
+    ]
+    conn.executemany(
+        'INSERT INTO mentions (article_id, entity_id, text, label, start, "end",'
+        " sentence_index, pipeline_version) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        mention_rows,
+    )
+    conn.executemany(
+        "INSERT INTO claims (article_id, entity_id, subject, kind, value, low, high, unit,"
+        " text, sentence_index, pipeline_version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        claim_rows,
+    )
+    return {"mentions": len(mention_rows), "claims": len(claim_rows)}

