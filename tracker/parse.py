@@ -1,0 +1,206 @@
+"""Parse feed bytes with feedparser into normalised entries. Bad input becomes data, never a crash."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import feedparser
+
+from tracker.normalize import (
+    canonical_url,
+    clean_whitespace,
+    content_hash,
+    html_to_text,
+    iso_utc,
+    normalize_date,
+    struct_to_datetime,
+    title_key,
+)
+
+log = logging.getLogger(__name__)
+
+#: Longest field we keep; absurd feeds carry megabytes in one element.
+MAX_FIELD_CHARS = 100_000
+
+
+@dataclass
+class Entry:
+    """One feed item, normalised and ready to store."""
+
+    item_key: str
+    guid: str | None
+    url: str | None
+    canonical_url: str | None
+    title: str
+    summary: str
+    content_text: str
+    author: str | None
+    published_at: str | None
+    published_raw: str | None
+    date_flag: str | None
+    day: str
+    content_hash: str
+    title_key: str | None
+    language: str | None
+
+
+@dataclass
+class ParsedFeed:
+    """Entries plus what the parser said about the document."""
+
+    status: str  # "ok", "partial" (bozo but items recovered) or "failed"
+    entries: list[Entry] = field(default_factory=list)
+    title: str | None = None
+    version: str | None = None
+    updated: datetime | None = None
+    language: str | None = None
+    bozo: bool = False
+    bozo_message: str | None = None
+    error_kind: str | None = None
+    error: str | None = None
+    items_seen: int = 0
+    raw_entries: list[Any] = field(default_factory=list, repr=False)
+
+
+def _text(detail: Any, value: str | None) -> str:
+    """Plain text of a feedparser field, honouring its declared type."""
+    if not value:
+        return ""
+    kind = (detail or {}).get("type", "text/html") if isinstance(detail, dict) else "text/html"
+    text = html_to_text(value) if "html" in kind else clean_whitespace(value)
+    return text[:MAX_FIELD_CHARS]
+
+
+def _entry_datetime(entry: Any) -> tuple[datetime | None, str | None]:
+    for key in ("published", "updated", "created"):
+        parsed = entry.get(f"{key}_parsed")
+        if parsed:
+            return struct_to_datetime(parsed), entry.get(key)
+        if entry.get(key):
+            return None, entry.get(key)
+    return None, None
+
+
+def normalize_entry(entry: Any, fetched_at: datetime, language: str | None) -> Entry | None:
+    """Turn one feedparser entry into an :class:`Entry`; None when it has nothing to identify it."""
+    title = _text(entry.get("title_detail"), entry.get("title"))
+    summary = _text(entry.get("summary_detail"), entry.get("summary"))
+    content_text = ""
+    for content in entry.get("content") or []:
+        text = _text(content, content.get("value"))
+        if text and text != summary:
+            content_text = text
+            break
+    url = (entry.get("link") or "").strip()[:4000] or None
+    canon = canonical_url(url)
+    guid_raw = entry.get("id") or entry.get("guid")
+    guid = clean_whitespace(str(guid_raw))[:2000] if guid_raw else None
+    body = content_text or summary
+    if not (title or body or guid or canon):
+        return None
+    chash = content_hash(title, body)
+    parsed, raw = _entry_datetime(entry)
+    published, flag = normalize_date(parsed, fetched_at)
+    day = (published or fetched_at).strftime("%Y-%m-%d")
+    return Entry(
+        item_key=guid or canon or f"sha256:{chash}",
+        guid=guid,
+        url=url,
+        canonical_url=canon,
+        title=title,
+        summary=summary,
+        content_text=content_text,
+        author=clean_whitespace(entry.get("author") or "")[:500] or None,
+        published_at=iso_utc(published) if published else None,
+        published_raw=(raw or "")[:200] or None,
+        date_flag=flag,
+        day=day,
+        content_hash=chash,
+        title_key=title_key(title),
+        language=(entry.get("language") or language or None),
+    )
+
+
+def _looks_like_html(body: bytes, content_type: str | None) -> bool:
+    head = body[:2048].lstrip().lower()
+    return bool(
+        (content_type and "html" in content_type.lower())
+        or head.startswith((b"<!doctype html", b"<html"))
+        or b"<html" in head[:512]
+    )
+
+
+def parse_document(
+    body: bytes,
+    *,
+    headers: dict[str, str] | None = None,
+    url: str | None = None,
+) -> ParsedFeed:
+    """Run feedparser over the bytes; entries stay raw until :func:`normalize_entries`."""
+    response_headers = {k.lower(): v for k, v in (headers or {}).items()}
+    if url and "content-location" not in response_headers:
+        response_headers["content-location"] = url
+    try:
+        doc = feedparser.parse(body, response_headers=response_headers, sanitize_html=True)
+    except Exception as exc:  # feedparser promises not to raise; a bug there must not stop a run
+        log.warning("feedparser raised on %s: %r", url, exc)
+        return ParsedFeed(status="failed", error_kind="parse_error", error=f"parser crashed: {exc!r}")
+    bozo = bool(doc.get("bozo"))
+    problem = doc.get("bozo_exception")
+    bozo_message = f"{type(problem).__name__}: {problem}"[:1000] if bozo and problem is not None else None
+    feed_info = doc.get("feed", {})
+    version = doc.get("version") or None
+    raw_entries = list(doc.get("entries") or [])
+    result = ParsedFeed(
+        status="ok",
+        title=_text(feed_info.get("title_detail"), feed_info.get("title")) or None,
+        version=version,
+        updated=struct_to_datetime(feed_info.get("updated_parsed")),
+        language=feed_info.get("language") or None,
+        bozo=bozo,
+        bozo_message=bozo_message,
+        items_seen=len(raw_entries),
+        raw_entries=raw_entries,
+    )
+    if not raw_entries and not version:
+        result.status = "failed"
+        if not body.strip():
+            result.error_kind, result.error = "empty", "empty response body"
+        elif _looks_like_html(body, response_headers.get("content-type")):
+            result.error_kind = "not_a_feed"
+            result.error = "got an HTML page, not a feed (error page or wrong URL?)"
+        else:
+            result.error_kind = "parse_error"
+            result.error = f"not a parseable feed ({bozo_message or 'no feed elements found'})"
+    elif bozo:
+        result.status = "partial"
+        result.error_kind = "malformed"
+        result.error = f"malformed feed, {len(raw_entries)} items recovered ({bozo_message})"
+    return result
+
+
+def normalize_entries(parsed: ParsedFeed, fetched_at: datetime) -> ParsedFeed:
+    """Fill ``parsed.entries`` from its raw entries, judging dates against ``fetched_at``."""
+    seen: set[str] = set()
+    parsed.entries = []
+    for raw in parsed.raw_entries:
+        entry = normalize_entry(raw, fetched_at, parsed.language)
+        if entry is None or entry.item_key in seen:
+            continue
+        seen.add(entry.item_key)
+        parsed.entries.append(entry)
+    return parsed
+
+
+def parse_feed(
+    body: bytes,
+    fetched_at: datetime,
+    *,
+    headers: dict[str, str] | None = None,
+    url: str | None = None,
+) -> ParsedFeed:
+    """Parse feed bytes (with the response headers) into normalised, de-duplicated entries."""
+    return normalize_entries(parse_document(body, headers=headers, url=url), fetched_at)
