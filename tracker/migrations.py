@@ -258,6 +258,37 @@ CREATE TABLE article_embeddings (
 """
 
 
+#: Index intermediates: per-source scales, per-narrative base means and build parameters.
+M0007_INDEX_INTERMEDIATE = """
+ALTER TABLE narrative_source_daily ADD COLUMN scored_articles INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE narrative_source_daily ADD COLUMN model_version TEXT;
+ALTER TABLE narrative_index ADD COLUMN weighted_share REAL;
+ALTER TABLE narrative_index ADD COLUMN scaled_mean REAL;
+CREATE TABLE narrative_source_scale (
+    narrative_id TEXT NOT NULL REFERENCES narratives(id),
+    feed_id INTEGER NOT NULL REFERENCES feeds(id),
+    base_days INTEGER NOT NULL,
+    mean_share REAL,
+    std_share REAL,
+    computed_at TEXT NOT NULL,
+    PRIMARY KEY (narrative_id, feed_id)
+);
+CREATE TABLE narrative_index_base (
+    narrative_id TEXT PRIMARY KEY REFERENCES narratives(id),
+    base_start TEXT NOT NULL,
+    base_end TEXT NOT NULL,
+    base_days INTEGER NOT NULL,
+    base_mean REAL,
+    min_articles INTEGER NOT NULL,
+    smooth_days INTEGER NOT NULL,
+    z_window INTEGER NOT NULL,
+    z_min_periods INTEGER NOT NULL,
+    spike_z REAL NOT NULL,
+    computed_at TEXT NOT NULL
+);
+"""
+
+
 MIGRATIONS: list[Migration] = [
     ("0001_ingest", M0001_INGEST),
     ("0002_articles_fts", M0002_ARTICLES_FTS),
@@ -265,4 +296,5 @@ MIGRATIONS: list[Migration] = [
     ("0004_narratives", M0004_NARRATIVES),
     ("0005_index", M0005_INDEX),
     ("0006_article_embeddings", M0006_ARTICLE_EMBEDDINGS),
+    ("0007_index_intermediate", M0007_INDEX_INTERMEDIATE),
 ]

@@ -33,6 +33,16 @@ class Settings:
     concurrency: int = 8
     #: Window for the per-source normalised-title duplicate check.
     title_dedupe_days: int = 3
+    #: Index (tracker/index.py): a source-day with fewer articles is missing, not zero.
+    index_min_articles: int = 2
+    #: Base window for per-source scaling and the rescale to 100 (None = whole history).
+    index_base_start: str | None = None
+    index_base_end: str | None = None
+    index_smooth_days: int = 7
+    #: Trailing window (days before t) for the z-score, and the days it needs with data.
+    index_z_window: int = 30
+    index_z_min_periods: int = 7
+    index_spike_z: float = 2.5
     extra: dict[str, Any] = field(default_factory=dict)
 
     def with_overrides(self, **overrides: Any) -> Settings:
