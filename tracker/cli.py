@@ -59,3 +59,54 @@ def cli(ctx: click.Context, db_path: Path | None, verbose: int) -> None:
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     ctx.ensure_object(dict)
     ctx.obj["settings"] = load_settings(db_path=db_path)
+
+
+@cli.command("index")
+@click.option("--since", metavar="YYYY-MM-DD",
+              help="Recount articles only from this UTC day on (late articles); default: all.")
+@click.option("--min-articles", type=int,
+              help="A source-day with fewer articles is missing, not zero (default 2).")
+@click.option("--base-start", metavar="YYYY-MM-DD",
+              help="First day of the base window (scaling, mean 100); default: first day.")
+@click.option("--base-end", metavar="YYYY-MM-DD",
+              help="Last day of the base window; default: last day with data.")
+@click.option("--smooth-days", type=int, help="Trailing moving-average window (default 7).")
+@click.option("--z-window", type=int, help="Trailing days the z-score compares with (default 30).")
+@click.option("--spike-z", type=float, help="z-score from which a day is a spike (default 2.5).")
+@click.option("--wait", type=float, default=0.0, show_default=True,
+              help="Seconds to wait for another tracker process to release the database.")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@click.pass_context
+@handle_errors
+def index_command(ctx: click.Context, since: str | None, min_articles: int | None,
+                  base_start: str | None, base_end: str | None, smooth_days: int | None,
+                  z_window: int | None, spike_z: float | None, wait: float,
+                  as_json: bool) -> None:
+    """Recompute the daily narrative-intensity index (EPU method; see README)."""
+    # Imported here so that other commands do not pay for numpy at start-up.
+    import json
+    from dataclasses import asdict
+
+    from tracker.db import open_db
+    from tracker.index import build_index
+    from tracker.lock import write_lock
+
+    settings = get_settings(ctx, index_min_articles=min_articles, index_base_start=base_start,
+                            index_base_end=base_end, index_smooth_days=smooth_days,
+                            index_z_window=z_window, index_spike_z=spike_z)
+    with write_lock(settings.db_path, wait=wait):
+        db = open_db(settings.db_path)
+        try:
+            summary = build_index(db, settings, since=since)
+        finally:
+            db.conn.close()
+    if as_json:
+        click.echo(json.dumps(asdict(summary), indent=2))
+    elif not summary.rows:
+        click.echo(f"No index rows: no source-day has {settings.index_min_articles} or more "
+                   "articles. Ingest more, or lower --min-articles.")
+    else:
+        click.echo(f"Indexed {summary.narratives} narratives over {summary.days} days "
+                   f"({summary.first_day}..{summary.last_day}): {summary.rows} rows, "
+                   f"{summary.missing_days} missing days, {summary.spikes} spikes"
+                   + ("" if summary.full else f", recounted from {summary.since}") + ".")
