@@ -7,6 +7,7 @@ Each command builds settings, calls one library function and turns a
 from __future__ import annotations
 
 import functools
+import json
 import logging
 import sys
 from collections.abc import Callable
@@ -17,6 +18,8 @@ import click
 
 from tracker import __version__
 from tracker.errors import TrackerError
+from tracker.ingest import IngestSummary
+from tracker.pipeline import run_ingest, run_nightly
 from tracker.settings import Settings, load_settings
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -59,6 +62,89 @@ def cli(ctx: click.Context, db_path: Path | None, verbose: int) -> None:
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     ctx.ensure_object(dict)
     ctx.obj["settings"] = load_settings(db_path=db_path)
+
+
+def _print_ingest(summary: IngestSummary) -> None:
+    """Human summary of an ingest; failures listed with their reasons."""
+    figures = summary.as_dict()
+    click.echo(
+        f"Feeds: {figures['feeds_ok']} ok, {figures['feeds_failed']} failed"
+        + (f", {figures['skipped']} skipped" if figures["skipped"] else "")
+        + f". New articles: {figures['articles_new']} (+{figures['duplicates']} duplicates linked)."
+    )
+    for failure in figures["failures"][:20]:
+        click.secho(f"  failed: {failure['feed']}: {failure['error']}", fg="yellow", err=True)
+    if len(figures["failures"]) > 20:
+        click.secho(f"  ... and {len(figures['failures']) - 20} more (see the fetches table)", fg="yellow", err=True)
+
+
+_feeds_option = click.option(
+    "--feeds",
+    "feeds_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    envvar="TRACKER_FEEDS",
+    help="Feeds YAML (default feeds.yaml, env TRACKER_FEEDS).",
+)
+_from_dir_option = click.option(
+    "--from-dir",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="Replay archived snapshot files from this folder instead of fetching (backfill).",
+)
+_wait_option = click.option(
+    "--wait", type=float, default=0.0, show_default=True,
+    help="Seconds to wait for another running ingest to finish before giving up.",
+)
+
+
+@cli.command()
+@_feeds_option
+@_from_dir_option
+@click.option("--force", is_flag=True, help="Fetch every feed now, ignoring poll_minutes.")
+@_wait_option
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@click.pass_context
+@handle_errors
+def ingest(ctx: click.Context, feeds_path: Path | None, from_dir: Path | None, force: bool,
+           wait: float, as_json: bool) -> None:
+    """Fetch the feeds (or replay snapshots) and store new articles.
+
+    Exit status: 0 when every feed worked, 1 when some failed (recorded in the
+    fetches table), 2 on an error that stopped the run.
+    """
+    settings = get_settings(ctx, feeds_path=feeds_path)
+    summary = run_ingest(settings, from_dir=from_dir, force=force, wait=wait, progress=not as_json)
+    if as_json:
+        click.echo(json.dumps(summary.as_dict(), indent=2))
+    else:
+        _print_ingest(summary)
+    sys.exit(1 if summary.feeds_failed else 0)
+
+
+@cli.command()
+@_feeds_option
+@_from_dir_option
+@click.option("--force", is_flag=True, help="Fetch every feed now, ignoring poll_minutes.")
+@_wait_option
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@click.pass_context
+@handle_errors
+def run(ctx: click.Context, feeds_path: Path | None, from_dir: Path | None, force: bool,
+        wait: float, as_json: bool) -> None:
+    """The nightly job: ingest, enrich and index in one locked run.
+
+    Exit status: 0 all well, 1 some feeds failed (the rest was processed),
+    2 an error stopped the run (message says why). Safe to run from cron.
+    """
+    settings = get_settings(ctx, feeds_path=feeds_path)
+    summary = run_nightly(settings, from_dir=from_dir, force=force, wait=wait, progress=not as_json)
+    if as_json:
+        click.echo(json.dumps(summary.as_dict(), indent=2))
+    else:
+        _print_ingest(summary.ingest)
+        click.echo(f"Enriched: {summary.enriched} articles. Days indexed: {summary.days_indexed}"
+                   + (f" (from {summary.index_since})" if summary.index_since else "") + ".")
+        click.echo("Time: " + ", ".join(f"{k} {v:.1f}s" for k, v in summary.seconds.items()))
+    sys.exit(1 if summary.ingest.feeds_failed else 0)
 
 
 @cli.command("index")

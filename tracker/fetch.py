@@ -8,8 +8,10 @@ from __future__ import annotations
 import email.utils
 import hashlib
 import time
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
 import httpx
@@ -74,14 +76,13 @@ class FileTransport(httpx.BaseTransport):
 
 
 def make_client(settings: Settings, transport: httpx.BaseTransport | None = None) -> httpx.Client:
-    """An httpx client with the project's timeouts, redirects, User-Agent and file:// support."""
+    """An httpx client with the project's timeouts, redirects and User-Agent."""
     timeout = httpx.Timeout(
         connect=settings.connect_timeout,
         read=settings.read_timeout,
         write=settings.read_timeout,
         pool=settings.connect_timeout,
     )
-    mounts: dict[str, httpx.BaseTransport | None] = {"file://": FileTransport()}
     return httpx.Client(
         timeout=timeout,
         follow_redirects=True,
@@ -91,7 +92,6 @@ def make_client(settings: Settings, transport: httpx.BaseTransport | None = None
             "Accept": "application/rss+xml, application/atom+xml, application/xml;q=0.9, text/xml;q=0.8, */*;q=0.5",
         },
         transport=transport,
-        mounts=mounts,
     )
 
 
@@ -112,7 +112,13 @@ def fetch_feed(
         headers["If-Modified-Since"] = last_modified
     deadline = time.monotonic() + settings.total_timeout
     try:
-        with client.stream("GET", url, headers=headers) as response:
+        if urlsplit(url).scheme.lower() == "file":
+            # httpx's client drops the scheme of host-less URLs, so local files skip it.
+            request = httpx.Request("GET", url, headers=headers)
+            opened: Any = nullcontext(FileTransport().handle_request(request))
+        else:
+            opened = client.stream("GET", url, headers=headers)
+        with opened as response:
             result.http_status = response.status_code
             result.final_url = str(response.url)
             result.headers = {k.lower(): v for k, v in response.headers.items()}

@@ -190,7 +190,7 @@ def html_to_text(value: str | None) -> str:
 
 def content_hash(title: str, text: str) -> str:
     """sha256 of the normalised title and body: equal for the same story, however encoded."""
-    basis = f"{title_key(title) or ''}\n{' '.join(text.lower().split())}"
+    basis = f"{title_key(title) or ''}\n{' '.join(text.casefold().split())}"
     return hashlib.sha256(basis.encode("utf-8")).hexdigest()
 
 
@@ -214,7 +214,7 @@ def title_key(title: str | None) -> str | None:
     if not title:
         return None
     title = _SOURCE_SUFFIX.sub("", title.strip())
-    folded = unicodedata.normalize("NFKD", title.lower())
+    folded = unicodedata.normalize("NFKD", title.casefold())
     folded = "".join(ch for ch in folded if not unicodedata.combining(ch))
     words = re.findall(r"\w+", folded)
     return " ".join(words) or None
