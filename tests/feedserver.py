@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -53,10 +53,8 @@ def serve(routes: dict[str, Handler]) -> Iterator[FeedServer]:
             if route is None:
                 send(self, 404, b"not found", {"Content-Type": "text/plain"})
                 return
-            try:
+            with suppress(BrokenPipeError, ConnectionResetError):
                 route(self)
-            except (BrokenPipeError, ConnectionResetError):
-                pass
 
         def log_message(self, format: str, *args: Any) -> None:
             pass

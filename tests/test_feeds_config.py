@@ -60,5 +60,5 @@ def test_bad_config_names_file_feed_and_fix(tmp_path: Path, text: str, needle: s
 
 
 def test_missing_file_suggests_the_sample(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match="sample_feeds/feeds.yaml"):
+    with pytest.raises(ConfigError, match=r"sample_feeds/feeds\.yaml"):
         load_feeds_config(tmp_path / "absent.yaml")

@@ -181,7 +181,8 @@ def test_real_broken_snapshots_are_recorded_not_fatal(
     routes = {f"/{p.name}": (lambda body: (lambda h: send(h, 200, body, {"Content-Type": "application/xml"})))(
         p.read_bytes()) for p in malformed}
     with serve({**routes, "/feed": ok}) as srv:
-        feeds = [feed(f"m{i}", srv.url(f"/{p.name}")) for i, p in enumerate(malformed)] + [feed("good", srv.url("/feed"))]
+        feeds = [feed(f"m{i}", srv.url(f"/{p.name}")) for i, p in enumerate(malformed)]
+        feeds.append(feed("good", srv.url("/feed")))
         summary = ingest_feeds(db, settings, feeds)
     statuses = {f["name"]: f for f in fetches(db)}
     assert statuses["good"]["status"] == "ok"

@@ -22,9 +22,8 @@ BODY = rss([{"guid": "x1", "title": "Custodian wins trust charter from state reg
 
 def test_second_holder_is_refused_with_a_fix(tmp_path: Path) -> None:
     db = tmp_path / "t.db"
-    with write_lock(db), pytest.raises(LockError, match="--wait"):
-        with write_lock(db, wait=0.3):
-            pass
+    with write_lock(db), pytest.raises(LockError, match="--wait"), write_lock(db, wait=0.3):
+        pass
     with write_lock(db):  # released after the block
         pass
 
@@ -36,9 +35,8 @@ def test_lock_held_by_another_process_then_released_on_exit(tmp_path: Path) -> N
             "    print('held', flush=True); time.sleep(1.5)\n")
     proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
     assert proc.stdout is not None and proc.stdout.readline().strip() == "held"
-    with pytest.raises(LockError, match=f"pid {proc.pid}"):
-        with write_lock(db):
-            pass
+    with pytest.raises(LockError, match=f"pid {proc.pid}"), write_lock(db):
+        pass
     start = time.monotonic()
     with write_lock(db, wait=10):  # queues behind the other process
         assert time.monotonic() - start > 0.2
