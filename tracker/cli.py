@@ -196,3 +196,35 @@ def index_command(ctx: click.Context, since: str | None, min_articles: int | Non
                    f"({summary.first_day}..{summary.last_day}): {summary.rows} rows, "
                    f"{summary.missing_days} missing days, {summary.spikes} spikes"
                    + ("" if summary.full else f", recounted from {summary.since}") + ".")
+
+
+@cli.command("report")
+@click.option("--week", help="ISO week YYYY-Www (default: the last complete week).")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Directory for the report files (default reports/, env TRACKER_REPORTS).")
+@click.option("--pdf", is_flag=True, help="Also print the HTML to PDF with headless Chromium.")
+@click.pass_context
+@handle_errors
+def report_command(ctx: click.Context, week: str | None, out_dir: Path | None, pdf: bool) -> None:
+    """Write the week's narrative report as Markdown and self-contained HTML (optionally PDF)."""
+    from tracker.db import open_db
+    from tracker.report import write_report
+
+    settings = get_settings(ctx, report_dir=out_dir)
+    if not settings.db_path.exists():
+        raise TrackerError(
+            f"No database at {settings.db_path}: run `tracker run` (or `tracker ingest`) first, "
+            "or point --db / TRACKER_DB at an existing tracker database."
+        )
+    db = open_db(settings.db_path)
+    try:
+        result = write_report(db, settings, week=week, out_dir=settings.report_dir, pdf=pdf)
+    finally:
+        db.conn.close()
+    for line in result.summary:
+        click.echo(line)
+    for path in result.paths:
+        if path.suffix != ".svg":
+            click.echo(f"wrote {path}")
+    if result.chart_paths:
+        click.echo(f"wrote {len(result.chart_paths)} charts to {result.chart_paths[0].parent}")
