@@ -228,3 +228,62 @@ def report_command(ctx: click.Context, week: str | None, out_dir: Path | None, p
             click.echo(f"wrote {path}")
     if result.chart_paths:
         click.echo(f"wrote {len(result.chart_paths)} charts to {result.chart_paths[0].parent}")
+
+
+@cli.command("enrich")
+@click.option("--limit", type=click.IntRange(min=1),
+              help="Enrich at most this many pending articles per stage (default: all).")
+@click.option("--batch-size", type=click.IntRange(min=1), default=256, show_default=True,
+              help="Articles per model batch and per transaction.")
+@click.option("--wait", type=float, default=0.0, show_default=True,
+              help="Seconds to wait for another tracker process to release the database.")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@click.pass_context
+@handle_errors
+def enrich_command(ctx: click.Context, limit: int | None, batch_size: int, wait: float,
+                   as_json: bool) -> None:
+    """Tag entities and claims (and run every other stage) on articles not yet enriched.
+
+    Only articles without an enrichment at the stage's current version are
+    processed, so re-running is cheap; a new model, gazetteer or stage version
+    re-enriches everything.
+    """
+    from tracker.db import open_db
+    from tracker.enrich import enrich_pending
+    from tracker.lock import write_lock
+
+    settings = get_settings(ctx)
+    with write_lock(settings.db_path, wait=wait):
+        db = open_db(settings.db_path)
+        try:
+            summary = enrich_pending(db, settings, limit=limit, batch_size=batch_size,
+                                     progress=not as_json)
+        finally:
+            db.conn.close()
+    if as_json:
+        click.echo(json.dumps({"articles": summary.articles, "counts": summary.counts(),
+                               "versions": {n: s.version for n, s in summary.stages.items()}},
+                              indent=2))
+        return
+    click.echo(f"Enriched {summary.articles} articles.")
+    for name, stage in summary.stages.items():
+        rows = ", ".join(f"{n} {table}" for table, n in stage.rows.items()) or "no rows"
+        click.echo(f"  {name}: {stage.articles} articles, {rows} ({stage.version})")
+
+
+@cli.command("analyze")
+@click.argument("source", type=click.File("r", encoding="utf-8"), default="-", metavar="[FILE|-]")
+@click.option("--json", "as_json", is_flag=True, help="Print entities and claims as JSON.")
+@click.pass_context
+@handle_errors
+def analyze_command(ctx: click.Context, source: Any, as_json: bool) -> None:
+    """Analyse one text (a file, or stdin with - or no argument); no database needed."""
+    from tracker.analyze import analyze_text, format_analysis
+
+    if source.name == "<stdin>" and source.isatty():
+        raise click.UsageError("Give a FILE to analyse, or pipe text in: echo '...' | tracker analyze -")
+    result = analyze_text(source.read(), get_settings(ctx))
+    if as_json:
+        click.echo(json.dumps(result, indent=2, ensure_ascii=False))
+    else:
+        click.echo(format_analysis(result))

@@ -287,7 +287,7 @@ class EntityStage:
         from tracker.claims import extract_claims
 
         return [
-            EntityResult(mentions=tagged.mentions, claims=extract_claims(tagged))
+            EntityResult(tagged.mentions, extract_claims(tagged, self.gazetteer))
             for tagged in self.tagger.tag(texts)
         ]
 

@@ -1,0 +1,252 @@
+"""Entity mentions: gazetteer matches first, statistical NER for the rest, linked to ids.
+
+Texts in, mentions out; no database. The pipeline per text is tokenizer ->
+sentencizer -> :class:`GazetteerMatcher` (sets gazetteer spans as entities,
+each carrying its canonical id) -> spaCy NER, which keeps those spans and
+predicts the others. NER spans are then linked by a normalised-alias lookup
+(so "the Goldman Sachs Group Inc." still links); the rest stay unlinked.
+
+Mention labels: a linked mention's ``label`` is its gazetteer type
+(``bank``, ``person``, ...); an unlinked mention's is the spaCy label
+(``ORG``, ``PERSON``, ``GPE``, ...).
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_right
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from tracker.gazetteer import PERSON_TYPES, Gazetteer, alias_key
+from tracker.nlp import MODEL_PACKAGES, load_nlp, model_info
+
+if TYPE_CHECKING:
+    from spacy.language import Language
+    from spacy.tokens import Doc
+
+#: spaCy labels kept as (possibly unlinked) mentions; MONEY/PERCENT feed claims instead.
+MENTION_LABELS: frozenset[str] = frozenset(
+    {"ORG", "PERSON", "GPE", "LOC", "NORP", "PRODUCT", "EVENT", "LAW", "FAC", "WORK_OF_ART"}
+)
+#: spaCy labels handed to claim parsing as candidate figures.
+FIGURE_LABELS: frozenset[str] = frozenset({"MONEY", "PERCENT"})
+#: Tokens absorbed after an organisation match ("Goldman Sachs Group Inc.").
+CORPORATE_SUFFIXES: frozenset[str] = frozenset(
+    {
+        "inc", "inc.", "corp", "corp.", "corporation", "co", "co.", "company", "ltd", "ltd.",
+        "limited", "plc", "group", "holdings", "sa", "ag", "nv", "se", "llc", "lp", "l.p.",
+    }
+)
+#: Gazetteer types that are not organisations and so take no corporate suffix.
+NON_ORG_TYPES: frozenset[str] = PERSON_TYPES | {"crypto_asset", "index", "commodity", "currency"}
+_SUFFIX_RE = re.compile(
+    r"(?:[\s,]+(?:" + "|".join(re.escape(s.rstrip(".")) for s in CORPORATE_SUFFIXES) + r")\.?)+$",
+    re.IGNORECASE,
+)
+_POSSESSIVE_RE = re.compile(r"['’]s?$")
+
+
+@dataclass(frozen=True, slots=True)
+class Mention:
+    """One entity mention; offsets are character offsets into the analysed text."""
+
+    entity_id: str | None
+    name: str
+    label: str
+    text: str
+    start: int
+    end: int
+    sentence_index: int
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON shape used by ``tracker analyze``."""
+        return {
+            "id": self.entity_id,
+            "name": self.name,
+            "type": self.label,
+            "text": self.text,
+            "start": self.start,
+            "end": self.end,
+            "sentence": self.sentence_index,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Figure:
+    """A MONEY or PERCENT span the statistical NER found (claims parse it)."""
+
+    label: str
+    text: str
+    start: int
+    end: int
+
+
+@dataclass(frozen=True, slots=True)
+class TaggedText:
+    """Everything entity tagging learned about one text."""
+
+    text: str
+    mentions: list[Mention]
+    #: (start, end) character offsets of each sentence, in order.
+    sentences: list[tuple[int, int]]
+    figures: list[Figure]
+
+    def sentence_of(self, char: int) -> int:
+        """Index of the sentence containing a character offset."""
+        return sentence_index([s for s, _ in self.sentences], char)
+
+
+def sentence_index(starts: Sequence[int], char: int) -> int:
+    """Index of the sentence (given sorted sentence starts) that contains ``char``."""
+    return max(bisect_right(starts, char) - 1, 0)
+
+
+def link_keys(text: str) -> list[str]:
+    """Alias-lookup keys for an NER span, most literal first: as written, then without
+    a leading 'the', a possessive and corporate suffixes ("the Goldman Sachs Group Inc.")."""
+    text = text.strip().strip("\"“”‘’()[],;:")
+    keys = [alias_key(text)]
+    if text[:4].lower() == "the ":
+        text = text[4:]
+        keys.append(alias_key(text))
+    for pattern in (_POSSESSIVE_RE, _SUFFIX_RE):
+        text = pattern.sub("", text).rstrip(" ,.")
+        keys.append(alias_key(text))
+    return list(dict.fromkeys(k for k in keys if k))
+
+
+class GazetteerMatcher:
+    """Marks gazetteer aliases in a Doc as entities whose ``kb_id_`` is the canonical id.
+
+    One-token aliases match by exact text, longer ones case-insensitively (see
+    :mod:`tracker.gazetteer`); overlapping matches keep the longest.
+    """
+
+    def __init__(self, nlp: Language, gazetteer: Gazetteer) -> None:
+        """Compile phrase patterns for every surface form with the pipeline's tokenizer."""
+        from spacy.matcher import PhraseMatcher
+
+        self.gazetteer = gazetteer
+        self.exact = PhraseMatcher(nlp.vocab, attr="ORTH")
+        self.lower = PhraseMatcher(nlp.vocab, attr="LOWER")
+        for entity in gazetteer.entities:
+            single: list[Doc] = []
+            multi: list[Doc] = []
+            for form in entity.surface_forms:
+                doc = nlp.make_doc(form)
+                (single if len(doc) == 1 else multi).append(doc)
+            if single:
+                self.exact.add(entity.id, single)
+            if multi:
+                self.lower.add(entity.id, multi)
+        self.strings = nlp.vocab.strings
+
+    def __call__(self, doc: Doc) -> Doc:
+        """Set gazetteer spans as the Doc's entities, leaving other tokens for NER."""
+        from spacy.tokens import Span
+        from spacy.util import filter_spans
+
+        matches = self.exact(doc) + self.lower(doc)
+        if not matches:
+            return doc
+        spans = []
+        for match_id, start, end in matches:
+            entity_id = self.strings[match_id]
+            entity = self.gazetteer.by_id[entity_id]
+            if entity.type not in NON_ORG_TYPES:
+                while end < len(doc) and doc[end].lower_ in CORPORATE_SUFFIXES:
+                    end += 1
+            spans.append(Span(doc, start, end, label=entity.type, kb_id=entity_id))
+        doc.set_ents(filter_spans(spans), default="unmodified")
+        return doc
+
+
+class EntityTagger:
+    """spaCy NER plus the gazetteer: texts in, :class:`TaggedText` out, in order."""
+
+    def __init__(
+        self,
+        gazetteer: Gazetteer,
+        nlp: Language | None = None,
+        packages: tuple[str, ...] = MODEL_PACKAGES,
+    ) -> None:
+        """Build the matcher on the shared NER-only pipeline (loaded once per process)."""
+        self.gazetteer = gazetteer
+        self.nlp = nlp if nlp is not None else load_nlp(packages)
+        meta = self.nlp.meta
+        self.model_label = (
+            f"{meta.get('name')}-{meta.get('version')}" if meta.get("name") else
+            model_info(packages).label
+        )
+        self.matcher = GazetteerMatcher(self.nlp, gazetteer)
+        self._links: dict[str, str] = {}
+        for entity in gazetteer.entities:
+            for form in (*entity.surface_forms, *entity.ambiguous_aliases):
+                self._links.setdefault(alias_key(form), entity.id)
+        # Run the pipeline's own components around the matcher, without mutating the
+        # shared pipeline that other modules may load.
+        self._before_ner = [
+            proc for name, proc in self.nlp.pipeline if name != "ner"
+        ]
+        self._ner: Any = self.nlp.get_pipe("ner")
+
+    def link(self, text: str) -> str | None:
+        """Canonical id for an NER span's text, or None if it names no gazetteer entity."""
+        for key in link_keys(text):
+            entity_id = self._links.get(key)
+            if entity_id is not None:
+                return entity_id
+        return None
+
+    def docs(self, texts: Iterable[str], batch_size: int = 256) -> Iterator[Doc]:
+        """Annotated Docs: sentences, gazetteer entities, then NER, streamed in batches."""
+        make_doc = self.nlp.make_doc
+        before = self._before_ner
+        matcher = self.matcher
+
+        def prepared() -> Iterator[Doc]:
+            for text in texts:
+                doc = make_doc(text)
+                for proc in before:
+                    doc = proc(doc)
+                yield matcher(doc)
+
+        yield from self._ner.pipe(prepared(), batch_size=batch_size)
+
+    def tag(self, texts: Iterable[str], batch_size: int = 256) -> list[TaggedText]:
+        """Mentions (linked where possible), sentence offsets and NER figures for each text."""
+        return [self.from_doc(doc) for doc in self.docs(texts, batch_size=batch_size)]
+
+    def from_doc(self, doc: Doc) -> TaggedText:
+        """Turn an annotated Doc into mentions, sentences and figures."""
+        sentences = [(s.start_char, s.end_char) for s in doc.sents] or [(0, len(doc.text))]
+        starts = [s for s, _ in sentences]
+        mentions: list[Mention] = []
+        figures: list[Figure] = []
+        by_id = self.gazetteer.by_id
+        not_entities = self.gazetteer.not_entities
+        for ent in doc.ents:
+            label = ent.label_
+            entity_id = ent.kb_id_ or None
+            if entity_id is None:
+                if label in FIGURE_LABELS:
+                    figures.append(Figure(label, ent.text, ent.start_char, ent.end_char))
+                    continue
+                if label not in MENTION_LABELS or alias_key(ent.text) in not_entities:
+                    continue
+                entity_id = self.link(ent.text)
+            entity = by_id.get(entity_id) if entity_id else None
+            mentions.append(
+                Mention(
+                    entity_id=entity.id if entity else None,
+                    name=entity.name if entity else ent.text,
+                    label=entity.type if entity else label,
+                    text=ent.text,
+                    start=ent.start_char,
+                    end=ent.end_char,
+                    sentence_index=sentence_index(starts, ent.start_char),
+                )
+            )
+        return TaggedText(doc.text, mentions, sentences, figures)
