@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import sqlite3
 import struct
+import subprocess
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from datetime import date, timedelta
@@ -354,14 +356,31 @@ def test_claims_cross_links_and_quality(
     assert [m.model_version for m in data.model_versions] == ["test-v1"]
 
 
+def _appendix(md: str) -> list[tuple[str, str, str]]:
+    """(name, `.param set` lines, SQL) for each query printed in the Markdown appendix."""
+    return re.findall(
+        r"^### (\w+)\n\n.*?\n\n(?:```\n(.*?)\n```\n\n)?```sql\n(.*?)\n```", md, re.S | re.M
+    )
+
+
+def _shell_value(arg: str) -> object:
+    """Undo the sqlite3 shell quoting of a `.param set` value, then read the SQL literal."""
+    if arg.startswith('"'):
+        arg = re.sub(r'\\(.)', r"\1", arg[1:-1])
+    if arg == "NULL":
+        return None
+    if arg.startswith("'"):
+        return arg[1:-1].replace("''", "'")
+    return float(arg) if "." in arg else int(arg)
+
+
 def test_appendix_queries_reproduce_the_figures(
     data: ReportData, store: tuple[sqlite_utils.Database, dict[str, int], Path]
 ) -> None:
     """Run the SQL and `.param set` lines exactly as printed in the Markdown appendix."""
     md = render_markdown(data)
     conn = store[0].conn
-    blocks = re.findall(r"^### (\w+)\n\n.*?\n\n(?:```\n(.*?)\n```\n\n)?```sql\n(.*?)\n```", md,
-                        re.S | re.M)
+    blocks = _appendix(md)
     assert {b[0] for b in blocks} == {q.name for q in data.queries}
     results = {}
     for name, param_text, sql in blocks:
@@ -369,7 +388,7 @@ def test_appendix_queries_reproduce_the_figures(
         for line in param_text.splitlines():
             m = re.fullmatch(r"\.param set :(\w+) (.*)", line)
             assert m, line
-            params[m.group(1)] = _sql_value(m.group(2))
+            params[m.group(1)] = _shell_value(m.group(2))
         cur = conn.execute(sql, params)
         cols = [d[0] for d in cur.description]
         results[name] = [dict(zip(cols, r, strict=True)) for r in cur.fetchall()]
@@ -379,10 +398,30 @@ def test_appendix_queries_reproduce_the_figures(
     assert results["coverage"][0]["week_articles"] == 30
 
 
-def _sql_value(text: str) -> object:
-    if text.startswith("'"):
-        return text[1:-1].replace("''", "'")
-    return float(text) if "." in text else int(text)
+@pytest.mark.skipif(shutil.which("sqlite3") is None, reason="the sqlite3 shell is not installed")
+def test_appendix_runs_in_the_sqlite3_shell(
+    data: ReportData, store: tuple[sqlite_utils.Database, dict[str, int], Path]
+) -> None:
+    """Paste each appendix entry into the real `sqlite3` shell: same rows as the report saw."""
+    for name, param_text, sql in _appendix(render_markdown(data)):
+        script = f"{param_text}\n.mode json\n{sql};\n"
+        proc = subprocess.run(["sqlite3", str(store[2])], input=script.encode(),
+                              capture_output=True, timeout=30, check=True)
+        assert not proc.stderr, proc.stderr
+        # Embedding blobs come out as raw bytes; only the row count matters for them.
+        out = proc.stdout.decode("utf-8", errors="replace")
+        rows = json.loads(out, strict=False) if out.strip() else []
+        assert len(rows) == next(q.rows for q in data.queries if q.name == name), name
+        if name == "narrative_week":
+            means = {r["narrative_id"]: r["week_mean"] for r in rows}
+            assert means == pytest.approx({"crypto": 150.0, "ai": 120.0, "fed": 90.0})
+
+
+def test_param_lines_quote_for_the_shell() -> None:
+    from tracker.report import _param_lines
+
+    lines = _param_lines({"s": "it's \"q\" \\", "n": None, "x": 0.5, "i": 3}).splitlines()
+    assert [_shell_value(x.split(" ", 3)[3]) for x in lines] == ['it\'s "q" \\', None, 0.5, 3]
 
 
 def test_summary_sentences(data: ReportData) -> None:

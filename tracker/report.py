@@ -1192,9 +1192,18 @@ def _sql_literal(value: Any) -> str:
     return "'" + str(value).replace("'", "''") + "'"
 
 
+def _shell_arg(literal: str) -> str:
+    """Quote a SQL literal as one argument of a sqlite3 shell dot-command."""
+    if re.fullmatch(r"[\w.+-]+", literal):
+        return literal
+    return '"' + literal.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
 def _param_lines(params: Mapping[str, Any]) -> str:
     """``.param set`` lines for the sqlite3 shell, so a query can be rerun as shown."""
-    return "\n".join(f".param set :{k} {_sql_literal(v)}" for k, v in params.items())
+    return "\n".join(
+        f".param set :{k} {_shell_arg(_sql_literal(v))}" for k, v in params.items()
+    )
 
 
 def _common_filters() -> dict[str, Any]:
