@@ -322,6 +322,18 @@ def replay_dir(
     return summary
 
 
+def _stored_guids(conn: sqlite3.Connection, feed_id: int, parsed: ParsedFeed) -> set[str]:
+    """Which of this document's guids the feed already has (item_key is the guid when there is one)."""
+    guids = [str(g).strip() for g in (raw.get("id") or raw.get("guid") for raw in parsed.raw_entries) if g]
+    known: set[str] = set()
+    for start in range(0, len(guids), 500):
+        chunk = guids[start:start + 500]
+        marks = ",".join("?" * len(chunk))
+        known.update(row[0] for row in conn.execute(
+            f"SELECT item_key FROM articles WHERE feed_id = ? AND item_key IN ({marks})", (feed_id, *chunk)))
+    return known
+
+
 def _replay_file(conn: sqlite3.Connection, settings: Settings, feed_id: int, name: str,
                  path: Path, run_id: int) -> FeedOutcome | None:
     read_error: str | None = None
@@ -342,9 +354,10 @@ def _replay_file(conn: sqlite3.Connection, settings: Settings, feed_id: int, nam
         fetch = FetchResult(url=path.as_uri(), status="failed", error_kind="io", error=read_error)
         fetched_at = datetime.now(UTC)
     else:
-        parsed = parse_document(body, url=path.as_uri())
+        # No base URL: the archive's file path says nothing about the publisher's links.
+        parsed = parse_document(body)
         fetched_at = snapshot_time(path, parsed)
-        normalize_entries(parsed, fetched_at)
+        normalize_entries(parsed, fetched_at, _stored_guids(conn, feed_id, parsed))
     with transaction(conn):
         outcome = store_fetch(conn, feed_id, fetch, parsed, run_id=run_id, fetched_at=fetched_at,
                               settings=settings, source="replay", snapshot_path=snapshot,

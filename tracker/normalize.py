@@ -188,9 +188,12 @@ def html_to_text(value: str | None) -> str:
     return clean_whitespace(text)
 
 
-def content_hash(title: str, text: str) -> str:
-    """sha256 of the normalised title and body: equal for the same story, however encoded."""
-    basis = f"{title_key(title) or ''}\n{' '.join(text.casefold().split())}"
+def content_hash(title: str, text: str, key: str | None = None) -> str:
+    """sha256 of the normalised title and body: equal for the same story, however encoded.
+
+    ``key`` is ``title_key(title)`` when the caller has it already.
+    """
+    basis = f"{(key if key is not None else title_key(title)) or ''}\n{' '.join(text.casefold().split())}"
     return hashlib.sha256(basis.encode("utf-8")).hexdigest()
 
 
@@ -209,14 +212,17 @@ _SOURCE_SUFFIX = re.compile(
 )
 
 
+_COMBINING = re.compile(r"[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
+_WORD = re.compile(r"\w+")
+
+
 def title_key(title: str | None) -> str | None:
     """Normalised title for duplicate checks: case, accents, punctuation and outlet suffix removed."""
     if not title:
         return None
     title = _SOURCE_SUFFIX.sub("", title.strip())
-    folded = unicodedata.normalize("NFKD", title.casefold())
-    folded = "".join(ch for ch in folded if not unicodedata.combining(ch))
-    words = re.findall(r"\w+", folded)
+    folded = _COMBINING.sub("", unicodedata.normalize("NFKD", title.casefold()))
+    words = _WORD.findall(folded)
     return " ".join(words) or None
 
 

@@ -101,7 +101,8 @@ def normalize_entry(entry: Any, fetched_at: datetime, language: str | None) -> E
     body = content_text or summary
     if not (title or body or guid or canon):
         return None
-    chash = content_hash(title, body)
+    tkey = title_key(title)
+    chash = content_hash(title, body, tkey)
     parsed, raw = _entry_datetime(entry)
     published, flag = normalize_date(parsed, fetched_at)
     day = (published or fetched_at).strftime("%Y-%m-%d")
@@ -119,7 +120,7 @@ def normalize_entry(entry: Any, fetched_at: datetime, language: str | None) -> E
         date_flag=flag,
         day=day,
         content_hash=chash,
-        title_key=title_key(title),
+        title_key=tkey,
         language=(entry.get("language") or language or None),
     )
 
@@ -182,11 +183,20 @@ def parse_document(
     return result
 
 
-def normalize_entries(parsed: ParsedFeed, fetched_at: datetime) -> ParsedFeed:
-    """Fill ``parsed.entries`` from its raw entries, judging dates against ``fetched_at``."""
+def normalize_entries(
+    parsed: ParsedFeed, fetched_at: datetime, known_guids: frozenset[str] | set[str] = frozenset()
+) -> ParsedFeed:
+    """Fill ``parsed.entries`` from its raw entries, judging dates against ``fetched_at``.
+
+    Entries whose guid is in ``known_guids`` (already stored for this feed) are not
+    normalised at all: feeds repeat most of their items every day.
+    """
     seen: set[str] = set()
     parsed.entries = []
     for raw in parsed.raw_entries:
+        guid_raw = raw.get("id") or raw.get("guid")
+        if guid_raw and clean_whitespace(str(guid_raw))[:2000] in known_guids:
+            continue
         entry = normalize_entry(raw, fetched_at, parsed.language)
         if entry is None or entry.item_key in seen:
             continue
