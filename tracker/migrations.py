@@ -289,6 +289,17 @@ CREATE TABLE narrative_index_base (
 """
 
 
+#: Indexes behind the Datasette canned queries (db/datasette/metadata.yml): a feed's newest
+#: article (silent_feeds), a narrative's entities over a period (narrative_entities, covering),
+#: an entity looked up by name in any case (entity_timeline, narrative pages).
+M0008_SERVE_INDEXES = """
+CREATE INDEX idx_articles_feed_fetched ON articles(feed_id, fetched_at);
+CREATE INDEX idx_narrative_entity_daily_narrative
+    ON narrative_entity_daily(narrative_id, day, entity_id, articles);
+CREATE INDEX idx_entities_name_nocase ON entities(name COLLATE NOCASE);
+"""
+
+
 MIGRATIONS: list[Migration] = [
     ("0001_ingest", M0001_INGEST),
     ("0002_articles_fts", M0002_ARTICLES_FTS),
@@ -297,4 +308,5 @@ MIGRATIONS: list[Migration] = [
     ("0005_index", M0005_INDEX),
     ("0006_article_embeddings", M0006_ARTICLE_EMBEDDINGS),
     ("0007_index_intermediate", M0007_INDEX_INTERMEDIATE),
+    ("0008_serve_indexes", M0008_SERVE_INDEXES),
 ]
