@@ -287,3 +287,22 @@ def analyze_command(ctx: click.Context, source: Any, as_json: bool) -> None:
         click.echo(json.dumps(result, indent=2, ensure_ascii=False))
     else:
         click.echo(format_analysis(result))
+
+
+@cli.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on; 0.0.0.0 exposes the database to your network.")
+@click.option("--port", type=click.IntRange(1, 65535), default=8001, show_default=True,
+              help="Port to listen on.")
+@click.option("--no-sql", is_flag=True,
+              help="Switch off arbitrary SQL; canned queries, tables and search still work.")
+@click.option("--open", "open_browser", is_flag=True, help="Open the home page in a browser.")
+@click.pass_context
+@handle_errors
+def serve_command(ctx: click.Context, host: str, port: int, no_sql: bool,
+                  open_browser: bool) -> None:
+    """Explore the database in Datasette (read-only): canned queries, search, index charts."""
+    from tracker.serve import serve
+
+    serve(get_settings(ctx), host=host, port=port, allow_sql=not no_sql,
+          open_browser=open_browser, announce=lambda line: click.echo(line, err=True))
