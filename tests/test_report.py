@@ -236,6 +236,8 @@ def build_store(conn: sqlite3.Connection) -> dict[str, int]:
     s.fetch("beta", "2026-11-18T06:00:00Z", "failed", "timeout", "read timed out")
     s.fetch("beta", "2026-11-19T06:00:00Z", "failed", "http", "<b>HTTP 503</b>")
     s.fetch("beta", "2026-11-20T06:00:00Z", "ok")
+    s.fetch("beta", "2026-11-21T06:00:00Z", "partial", "malformed", "recovered 3 items")
+    s.fetch("alpha", "2026-11-17T06:00:00Z", "partial", "malformed", "only partial: not listed")
     s.fetch("alpha", "2026-11-15T23:59:59Z", "failed", "http", "before the week")
     s.fetch("alpha", "2026-11-23T00:00:00Z", "failed", "http", "after the week")
     s.fetch("alpha", "2026-11-20T06:00:00Z", "ok")
@@ -343,9 +345,9 @@ def test_claims_cross_links_and_quality(
         ("ai", "crypto", 1)
     ]
     assert [e.article_id for e in data.cross_links[0].examples] == [ids["a6"]]
-    assert [(f.name, f.fetches, f.failed, f.last_error_kind) for f in data.failed_feeds] == [
-        ("beta", 3, 2, "http")
-    ]
+    assert [
+        (f.name, f.fetches, f.failed, f.partial, f.last_error_kind) for f in data.failed_feeds
+    ] == [("beta", 4, 2, 1, "http")]
     assert [(f.name, f.week_articles, f.last_article_day) for f in data.silent_feeds] == [
         ("gamma", 0, "2026-11-15")
     ]

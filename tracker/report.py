@@ -349,23 +349,24 @@ SELECT * FROM pairs WHERE rank <= :examples ORDER BY narrative_a, narrative_b, r
 
 Q_FAILED_FEEDS = NamedQuery(
     "failed_feeds",
-    "Feeds with failed or partial fetches started during the week (UTC).",
+    "Feeds with failed fetches started during the week (UTC), with their partial fetches "
+    "(malformed feed, items recovered) and the last error.",
     """
 SELECT f.name, COALESCE(f.title, f.name) AS source, COUNT(*) AS fetches,
   SUM(x.status = 'failed') AS failed, SUM(x.status = 'partial') AS partial,
   (SELECT y.error_kind FROM fetches y
-    WHERE y.feed_id = f.id AND y.status IN ('failed', 'partial')
+    WHERE y.feed_id = f.id AND y.status = 'failed'
       AND y.started_at >= :week_start AND y.started_at < :after_end
     ORDER BY y.started_at DESC, y.id DESC LIMIT 1) AS last_error_kind,
   (SELECT y.error FROM fetches y
-    WHERE y.feed_id = f.id AND y.status IN ('failed', 'partial')
+    WHERE y.feed_id = f.id AND y.status = 'failed'
       AND y.started_at >= :week_start AND y.started_at < :after_end
     ORDER BY y.started_at DESC, y.id DESC LIMIT 1) AS last_error
 FROM fetches x JOIN feeds f ON f.id = x.feed_id
 WHERE x.started_at >= :week_start AND x.started_at < :after_end
 GROUP BY f.id
-HAVING SUM(x.status IN ('failed', 'partial')) > 0
-ORDER BY failed DESC, partial DESC, f.name
+HAVING SUM(x.status = 'failed') > 0
+ORDER BY failed DESC, f.name
 """,
 )
 
@@ -591,7 +592,7 @@ class CrossLink:
 
 @dataclass(frozen=True)
 class FeedIssue:
-    """A feed with failed or partial fetches during the week."""
+    """A feed with failed fetches during the week."""
 
     name: str
     source: str
