@@ -160,12 +160,12 @@ def hand_frame() -> tuple[dict[tuple[str, int], int], list[NarrativeCount]]:
         (DAYS[0], 2): 4, (DAYS[1], 2): 1, (DAYS[3], 2): 4,
     }  # fmt: skip
     counts = [
-        NarrativeCount(DAYS[0], "x", 1, 1, 0.8, 10, "m1"),
-        NarrativeCount(DAYS[1], "x", 1, 1, 0.9, 1, "m1"),
-        NarrativeCount(DAYS[2], "x", 1, 3, 2.1, 10, "m1"),
-        NarrativeCount(DAYS[3], "x", 1, 2, 1.5, 10, "m2"),
-        NarrativeCount(DAYS[0], "x", 2, 1, 0.7, 4, "m1"),
-        NarrativeCount(DAYS[3], "x", 2, 2, 1.2, 4, "m1"),
+        NarrativeCount(DAYS[0], "x", 1, 1, 0.8, "m1"),
+        NarrativeCount(DAYS[1], "x", 1, 1, 0.9, "m1"),
+        NarrativeCount(DAYS[2], "x", 1, 3, 2.1, "m1"),
+        NarrativeCount(DAYS[3], "x", 1, 2, 1.5, "m2"),
+        NarrativeCount(DAYS[0], "x", 2, 1, 0.7, "m1"),
+        NarrativeCount(DAYS[3], "x", 2, 2, 1.2, "m1"),
     ]
     return totals, counts
 
@@ -228,8 +228,8 @@ def test_missing_days_stay_missing() -> None:
 
 def test_a_day_with_no_articles_at_all_inside_the_range_is_a_missing_row() -> None:
     totals = {(DAYS[0], 1): 5, (DAYS[3], 1): 5}
-    counts = [NarrativeCount(DAYS[0], "x", 1, 1, 1.0, 5, "m"),
-              NarrativeCount(DAYS[3], "x", 1, 2, 2.0, 5, "m")]  # fmt: skip
+    counts = [NarrativeCount(DAYS[0], "x", 1, 1, 1.0, "m"),
+              NarrativeCount(DAYS[3], "x", 1, 2, 2.0, "m")]  # fmt: skip
     result = compute_index(totals, counts, ["x", "y"], IndexParams())
     assert [(r.narrative_id, r.day) for r in result.rows] == [
         (n, d) for n in ("x", "y") for d in DAYS
@@ -249,9 +249,9 @@ def test_range_runs_between_first_and_last_day_any_source_reaches_the_minimum() 
 def test_scaling_makes_each_source_count_equally_whatever_its_volume() -> None:
     """Multiplying one source's shares by a constant does not move the index (EPU step 2)."""
     totals = {(d, f): 100 for d in DAYS for f in (1, 2)}
-    base = [NarrativeCount(d, "x", 1, c, c, 100, "m") for d, c in zip(DAYS, [2, 4, 6, 3], strict=True)]
-    other = [NarrativeCount(d, "x", 2, c, c, 100, "m") for d, c in zip(DAYS, [5, 1, 3, 3], strict=True)]
-    loud = [NarrativeCount(d, "x", 2, 10 * c.articles, 1.0, 100, "m") for d, c in zip(DAYS, other, strict=True)]
+    base = [NarrativeCount(d, "x", 1, c, c, "m") for d, c in zip(DAYS, [2, 4, 6, 3], strict=True)]
+    other = [NarrativeCount(d, "x", 2, c, c, "m") for d, c in zip(DAYS, [5, 1, 3, 3], strict=True)]
+    loud = [NarrativeCount(d, "x", 2, 10 * c.articles, 1.0, "m") for d, c in zip(DAYS, other, strict=True)]
     quiet = compute_index(totals, base + other, ["x"], IndexParams())
     louder = compute_index(totals, base + loud, ["x"], IndexParams())
     assert same([r.index_value or 0 for r in quiet.rows], [r.index_value or 0 for r in louder.rows])
@@ -309,7 +309,7 @@ def test_index_over_the_base_window_averages_100_or_is_missing(
         for feed, total in ((1, t1), (2, t2)):
             if total:
                 totals[(day, feed)] = total
-                counts.append(NarrativeCount(day, "x", feed, min(c, total), 0.5, total, "m"))
+                counts.append(NarrativeCount(day, "x", feed, min(c, total), 0.5, "m"))
     result = compute_index(totals, counts, ["x"], IndexParams(min_articles=2))
     values = [r.index_value for r in result.rows if r.index_value is not None]
     if values:

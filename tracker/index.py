@@ -253,7 +253,6 @@ class NarrativeCount:
     feed_id: int
     articles: int
     weighted_articles: float
-    scored_articles: int
     model_version: str | None
 
 
@@ -332,6 +331,11 @@ def _opt(value: float) -> float | None:
     return None if np.isnan(value) else float(value)
 
 
+def _nullable(values: FloatArray) -> list[float | None]:
+    """An array as Python floats with NaN as None, in one pass (rows are built in bulk)."""
+    return [None if v != v else v for v in np.asarray(values, dtype=np.float64).tolist()]
+
+
 def _join_versions(versions: Iterable[str | None]) -> str | None:
     """Distinct model versions, sorted and comma-joined; None if there are none."""
     parts = {p for v in versions if v for p in v.split(",") if p}
@@ -349,13 +353,17 @@ def compute_index(
     counts: Iterable[NarrativeCount],
     narratives: Sequence[str],
     params: IndexParams,
+    scored: Mapping[tuple[str, int], int] | None = None,
 ) -> IndexResult:
     """Compute every intermediate and final figure from source-day totals and counts.
 
     ``totals`` maps (day, feed_id) to all non-duplicate articles of that source and day;
-    ``counts`` holds the narrative numerators (absent = zero). The index covers every day
-    from the first to the last day on which some source reaches ``min_articles``.
+    ``counts`` holds the narrative numerators (absent = zero); ``scored`` how many of the
+    totals have narrative scores at all (carried through for data-quality checks). The
+    index covers every day from the first to the last day on which some source reaches
+    ``min_articles``.
     """
+    scored = scored or {}
     params.validate()
     by_narrative: dict[str, dict[tuple[str, int], NarrativeCount]] = {n: {} for n in narratives}
     for c in counts:
@@ -414,47 +422,48 @@ def compute_index(
             )
         base_days = int((base & ~np.isnan(y)).sum())
         result.bases.append(IndexBase(narrative, base_start, base_end, base_days, _opt(base_mean)))
-        articles = np.where(present, c_arr, 0.0).sum(axis=0)
-        weighted = np.where(present, w_arr, 0.0).sum(axis=0)
-        totals_day = np.where(present, total_arr, 0.0).sum(axis=0)
-        sources = present.sum(axis=0)
-        for j, d in enumerate(days):
+        columns = zip(
+            days,
+            np.where(present, c_arr, 0.0).sum(axis=0).astype(np.int64).tolist(),
+            np.where(present, w_arr, 0.0).sum(axis=0).tolist(),
+            np.where(present, total_arr, 0.0).sum(axis=0).astype(np.int64).tolist(),
+            present.sum(axis=0).tolist(),
+            _nullable(share),
+            _nullable(weighted_share),
+            _nullable(y),
+            _nullable(index_value),
+            _nullable(smoothed),
+            _nullable(z),
+            spikes.tolist(),
+            strict=True,
+        )
+        for j, (d, c, w, t, k, sh, wsh, ym, iv, sm, zs, sp) in enumerate(columns):
             result.rows.append(
                 IndexRow(
-                    day=d,
-                    narrative_id=narrative,
-                    articles=int(articles[j]),
-                    weighted_articles=float(weighted[j]),
-                    total_articles=int(totals_day[j]),
-                    sources=int(sources[j]),
-                    share=_opt(share[j]),
-                    weighted_share=_opt(weighted_share[j]),
-                    scaled_mean=_opt(y[j]),
-                    index_value=_opt(index_value[j]),
-                    smoothed_7d=_opt(smoothed[j]),
-                    zscore=_opt(z[j]),
-                    spike=bool(spikes[j]),
-                    model_version=_join_versions(versions.get(j, ())),
+                    d, narrative, c, w, t, k, sh, wsh, ym, iv, sm, zs, sp,
+                    _join_versions(versions.get(j, ())),
                 )
             )
         # Every source-day with articles gets a row, in range or not, so the stored
         # intermediate figures account for every article counted.
+        share_rows = [_nullable(row) for row in shares]
+        scaled_rows = [_nullable(row) for row in scaled]
         for (d, f), t in totals.items():
             got = own.get((d, f))
             i = feed_pos[f]
             j = day_pos.get(d)
             result.source_rows.append(
                 SourceDailyRow(
-                    day=d,
-                    narrative_id=narrative,
-                    feed_id=f,
-                    articles=got.articles if got else 0,
-                    weighted_articles=got.weighted_articles if got else 0.0,
-                    total_articles=t,
-                    scored_articles=got.scored_articles if got else 0,
-                    share=_opt(shares[i, j]) if j is not None else None,
-                    scaled_share=_opt(scaled[i, j]) if j is not None else None,
-                    model_version=got.model_version if got else None,
+                    d,
+                    narrative,
+                    f,
+                    got.articles if got else 0,
+                    got.weighted_articles if got else 0.0,
+                    t,
+                    scored.get((d, f), 0),
+                    share_rows[i][j] if j is not None else None,
+                    scaled_rows[i][j] if j is not None else None,
+                    got.model_version if got else None,
                 )
             )
     return result
@@ -487,45 +496,73 @@ def load_narratives(conn: sqlite3.Connection) -> list[str]:
     return [r[0] for r in conn.execute("SELECT id FROM narratives ORDER BY id")]
 
 
-def load_totals(conn: sqlite3.Connection, since: str | None = None) -> dict[tuple[str, int], int]:
-    """All non-duplicate articles per (day, feed_id), optionally from ``since`` on."""
-    sql = "SELECT day, feed_id, COUNT(*) FROM articles WHERE duplicate_of IS NULL"
-    args: tuple[str, ...] = ()
+def load_totals(
+    conn: sqlite3.Connection, since: str | None = None, probe: str | None = None
+) -> tuple[dict[tuple[str, int], int], dict[tuple[str, int], int]]:
+    """All non-duplicate articles per (day, feed_id), and how many have narrative scores.
+
+    The enrich stage scores every narrative of an article together, so "scored" is checked
+    against one narrative, ``probe``: a single primary-key lookup per article, where a
+    check per narrative would cost as much as the whole index.
+    """
+    sql = (
+        "SELECT a.day, a.feed_id, COUNT(*), COUNT(an.article_id) FROM articles a "
+        "LEFT JOIN article_narratives an ON an.article_id = a.id AND an.narrative_id = ? "
+        "WHERE a.duplicate_of IS NULL"
+    )
+    args: tuple[str | None, ...] = (probe,)
     if since:
-        sql += " AND day >= ?"
-        args = (since,)
-    return {(d, f): n for d, f, n in conn.execute(sql + " GROUP BY day, feed_id", args)}
+        sql += " AND a.day >= ?"
+        args = (probe, since)
+    totals: dict[tuple[str, int], int] = {}
+    scored: dict[tuple[str, int], int] = {}
+    for d, f, n, k in conn.execute(sql + " GROUP BY a.day, a.feed_id", args):
+        totals[(d, f)] = n
+        scored[(d, f)] = k
+    return totals, scored
 
 
-#: Members, their score sum, all scored articles and the model versions, per source-day.
-#: Driven from ``articles`` so that ``--since`` uses idx_articles_day.
-COUNTS_SQL = """
-SELECT a.day, an.narrative_id, a.feed_id,
-       SUM(an.is_member <> 0),
-       TOTAL(CASE WHEN an.is_member <> 0 THEN an.score ELSE 0 END),
-       COUNT(*),
-       GROUP_CONCAT(DISTINCT an.model_version)
-FROM articles a JOIN article_narratives an ON an.article_id = a.id
-WHERE a.duplicate_of IS NULL {where}
-GROUP BY a.day, an.narrative_id, a.feed_id
-"""
+#: Member articles, their score sum and model versions per (day, narrative, feed). A full
+#: recount walks the members through idx_article_narratives_narrative (a quarter of the
+#: rows, and only the members' wide rows are read); a ``since`` recount starts from
+#: idx_articles_day instead.
+MEMBERS_SQL = {
+    "full": """
+        SELECT a.day, an.narrative_id, a.feed_id, COUNT(*), TOTAL(an.score),
+               GROUP_CONCAT(DISTINCT an.model_version)
+        FROM article_narratives an INDEXED BY idx_article_narratives_narrative
+        CROSS JOIN articles a ON a.id = an.article_id
+        WHERE an.is_member = 1 AND a.duplicate_of IS NULL
+        GROUP BY a.day, an.narrative_id, a.feed_id""",
+    "since": """
+        SELECT a.day, an.narrative_id, a.feed_id, COUNT(*), TOTAL(an.score),
+               GROUP_CONCAT(DISTINCT an.model_version)
+        FROM articles a INDEXED BY idx_articles_day
+        JOIN article_narratives an ON an.article_id = a.id
+        WHERE a.day >= ? AND an.is_member = 1 AND a.duplicate_of IS NULL
+        GROUP BY a.day, an.narrative_id, a.feed_id""",
+}
 
 
 def load_counts(conn: sqlite3.Connection, since: str | None = None) -> list[NarrativeCount]:
-    """Narrative numerators per (day, narrative, feed) from the articles, optionally from ``since``."""
-    sql = COUNTS_SQL.format(where="AND a.day >= ?" if since else "")
-    rows = conn.execute(sql, (since,) if since else ())
+    """Member counts per (day, narrative, feed) from the articles, optionally from ``since``.
+
+    ``is_member`` is stored as 0/1; ``model_version`` lists the versions of the member rows.
+    """
+    rows = (
+        conn.execute(MEMBERS_SQL["since"], (since,)) if since else conn.execute(MEMBERS_SQL["full"])
+    )
     return [
-        NarrativeCount(d, n, f, int(c), float(w), int(k), _join_versions([v]))
-        for d, n, f, c, w, k, v in rows
+        NarrativeCount(d, n, f, int(c), float(w), _join_versions([v])) for d, n, f, c, w, v in rows
     ]
 
 
 def load_stored(
     conn: sqlite3.Connection, before: str
-) -> tuple[dict[tuple[str, int], int], list[NarrativeCount]]:
-    """Totals and counts already stored in ``narrative_source_daily`` for days before ``before``."""
+) -> tuple[dict[tuple[str, int], int], dict[tuple[str, int], int], list[NarrativeCount]]:
+    """Totals, scored totals and counts stored in ``narrative_source_daily`` before ``before``."""
     totals: dict[tuple[str, int], int] = {}
+    scored: dict[tuple[str, int], int] = {}
     counts: list[NarrativeCount] = []
     rows = conn.execute(
         "SELECT day, narrative_id, feed_id, articles, weighted_articles, total_articles, "
@@ -534,8 +571,10 @@ def load_stored(
     )
     for d, n, f, c, w, t, k, v in rows:
         totals[(d, f)] = t
-        counts.append(NarrativeCount(d, n, f, c, w, k, v))
-    return totals, counts
+        scored[(d, f)] = k
+        if c:
+            counts.append(NarrativeCount(d, n, f, c, w, v))
+    return totals, scored, counts
 
 
 def stored_is_complete(conn: sqlite3.Connection, before: str, narratives: Sequence[str]) -> bool:
@@ -644,16 +683,27 @@ def save_result(conn: sqlite3.Connection, result: IndexResult, params: IndexPara
     return now
 
 
-#: Distinct member articles per day, narrative and linked entity.
-ENTITY_DAILY_SQL = """
-INSERT INTO narrative_entity_daily (day, narrative_id, entity_id, articles)
-SELECT a.day, an.narrative_id, m.entity_id, COUNT(DISTINCT a.id)
-FROM articles a
-JOIN article_narratives an ON an.article_id = a.id AND an.is_member <> 0
-JOIN mentions m ON m.article_id = a.id AND m.entity_id IS NOT NULL
-WHERE a.duplicate_of IS NULL {where}
-GROUP BY a.day, an.narrative_id, m.entity_id
-"""
+#: Distinct member articles per day, narrative and linked entity; the same two access
+#: paths as :data:`MEMBERS_SQL`.
+ENTITY_DAILY_SQL = {
+    "full": """
+        INSERT INTO narrative_entity_daily (day, narrative_id, entity_id, articles)
+        SELECT a.day, an.narrative_id, m.entity_id, COUNT(DISTINCT a.id)
+        FROM article_narratives an INDEXED BY idx_article_narratives_narrative
+        CROSS JOIN articles a ON a.id = an.article_id
+        CROSS JOIN mentions m ON m.article_id = a.id
+        WHERE an.is_member = 1 AND a.duplicate_of IS NULL AND m.entity_id IS NOT NULL
+        GROUP BY a.day, an.narrative_id, m.entity_id""",
+    "since": """
+        INSERT INTO narrative_entity_daily (day, narrative_id, entity_id, articles)
+        SELECT a.day, an.narrative_id, m.entity_id, COUNT(DISTINCT a.id)
+        FROM articles a INDEXED BY idx_articles_day
+        JOIN article_narratives an ON an.article_id = a.id
+        JOIN mentions m ON m.article_id = a.id
+        WHERE a.day >= ? AND an.is_member = 1 AND a.duplicate_of IS NULL
+          AND m.entity_id IS NOT NULL
+        GROUP BY a.day, an.narrative_id, m.entity_id""",
+}
 
 
 def save_entity_daily(conn: sqlite3.Connection, since: str | None = None) -> int:
@@ -664,10 +714,10 @@ def save_entity_daily(conn: sqlite3.Connection, since: str | None = None) -> int
     """
     if since:
         conn.execute("DELETE FROM narrative_entity_daily WHERE day >= ?", (since,))
-        conn.execute(ENTITY_DAILY_SQL.format(where="AND a.day >= ?"), (since,))
+        conn.execute(ENTITY_DAILY_SQL["since"], (since,))
     else:
         conn.execute("DELETE FROM narrative_entity_daily")
-        conn.execute(ENTITY_DAILY_SQL.format(where=""))
+        conn.execute(ENTITY_DAILY_SQL["full"])
     return int(conn.execute("SELECT COUNT(*) FROM narrative_entity_daily").fetchone()[0])
 
 
@@ -707,17 +757,21 @@ def build_index(
     conn = db.conn
     with transaction(conn):
         narratives = load_narratives(conn)
+        probe = narratives[0] if narratives else None
         full = since is None or not stored_is_complete(conn, since, narratives)
         if since is not None and full:
             log.info("Stored counts before %s are incomplete: recounting everything", since)
         if full:
-            totals, counts = load_totals(conn), load_counts(conn)
+            totals, scored = load_totals(conn, probe=probe)
+            counts = load_counts(conn)
         else:
             assert since is not None
-            totals, counts = load_stored(conn, before=since)
-            totals.update(load_totals(conn, since))
+            totals, scored, counts = load_stored(conn, before=since)
+            new_totals, new_scored = load_totals(conn, since, probe=probe)
+            totals.update(new_totals)
+            scored.update(new_scored)
             counts.extend(load_counts(conn, since))
-        result = compute_index(totals, counts, narratives, params)
+        result = compute_index(totals, counts, narratives, params, scored)
         computed_at = save_result(conn, result, params)
         entity_rows = save_entity_daily(conn, None if full else since)
     days = len(result.rows) // len(narratives) if narratives else 0
