@@ -99,6 +99,20 @@ def test_corporate_suffix_is_absorbed_into_the_match(stage: EntityStage) -> None
     assert (m.text, m.entity_id) == ("Goldman Sachs Group Inc.", "goldman_sachs")
 
 
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [("Zorblax Bank Q2 net profit up", "Zorblax Bank"),
+     ("Zorblax Industries' shares rally", "Zorblax Industries")],
+)
+def test_trailing_quarter_and_possessive_are_trimmed_from_ner_spans(
+    stage: EntityStage, text: str, name: str
+) -> None:
+    mentions = analyse(stage, text).mentions
+    assert [(m.text, m.entity_id, text[m.start : m.end]) for m in mentions] == [
+        (name, None, name)
+    ]
+
+
 def test_one_word_aliases_match_only_in_their_case(stage: EntityStage) -> None:
     ids = {m.entity_id for m in analyse(stage, "Investors are fed up with the sec filings.").mentions}
     assert "federal_reserve" not in ids and "sec" not in ids

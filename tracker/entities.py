@@ -24,7 +24,7 @@ from tracker.nlp import MODEL_PACKAGES, load_nlp, model_info
 
 if TYPE_CHECKING:
     from spacy.language import Language
-    from spacy.tokens import Doc
+    from spacy.tokens import Doc, Span
 
 #: spaCy labels kept as (possibly unlinked) mentions; MONEY/PERCENT feed claims instead.
 MENTION_LABELS: frozenset[str] = frozenset(
@@ -40,12 +40,15 @@ CORPORATE_SUFFIXES: frozenset[str] = frozenset(
     }
 )
 #: Gazetteer types that are not organisations and so take no corporate suffix.
-NON_ORG_TYPES: frozenset[str] = PERSON_TYPES | {"crypto_asset", "index", "commodity", "currency"}
+NON_ORG_TYPES: frozenset[str] = PERSON_TYPES | {
+    "crypto_asset", "index", "market", "commodity", "currency"
+}
 _SUFFIX_RE = re.compile(
     r"(?:[\s,]+(?:" + "|".join(re.escape(s.rstrip(".")) for s in CORPORATE_SUFFIXES) + r")\.?)+$",
     re.IGNORECASE,
 )
 _POSSESSIVE_RE = re.compile(r"['’]s?$")
+_TRAILING_JUNK = re.compile(r"^(?:['’]s?|Q[1-4]|H[12]|FY\d{0,4}|9M|[-–—,:;])$", re.IGNORECASE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,6 +118,19 @@ def link_keys(text: str) -> list[str]:
         text = pattern.sub("", text).rstrip(" ,.")
         keys.append(text)
     return list(dict.fromkeys(k for k in keys if k))
+
+
+def trim_span(span: Span) -> Span | None:
+    """Drop trailing tokens the small model often swallows into an organisation
+    ("Acme's", "Acme Q2", "Acme FY24"); None if nothing is left."""
+    end = span.end
+    while end > span.start and _TRAILING_JUNK.match(span.doc[end - 1].text):
+        end -= 1
+    if end == span.end:
+        return span
+    from spacy.tokens import Span
+
+    return Span(span.doc, span.start, end, label=span.label) if end > span.start else None
 
 
 class GazetteerMatcher:
@@ -229,28 +245,27 @@ class EntityTagger:
         starts = [s for s, _ in sentences]
         mentions: list[Mention] = []
         figures: list[Figure] = []
-        by_id = self.gazetteer.by_id
         not_entities = self.gazetteer.not_entities
         for ent in doc.ents:
             label = ent.label_
-            entity_id = ent.kb_id_ or None
-            if entity_id is None:
-                if label in FIGURE_LABELS:
-                    figures.append(Figure(label, ent.text, ent.start_char, ent.end_char))
-                    continue
-                if label not in MENTION_LABELS or alias_key(ent.text) in not_entities:
-                    continue
-                entity_id = self.link(ent.text)
-            entity = by_id.get(entity_id) if entity_id else None
-            mentions.append(
-                Mention(
-                    entity_id=entity.id if entity else None,
-                    name=entity.name if entity else ent.text,
-                    label=entity.type if entity else label,
-                    text=ent.text,
-                    start=ent.start_char,
-                    end=ent.end_char,
-                    sentence_index=sentence_index(starts, ent.start_char),
-                )
-            )
+            if ent.kb_id_:
+                mentions.append(self._mention(ent, ent.kb_id_, starts))
+            elif label in FIGURE_LABELS:
+                figures.append(Figure(label, ent.text, ent.start_char, ent.end_char))
+            elif label in MENTION_LABELS:
+                span = trim_span(ent)
+                if span is not None and alias_key(span.text) not in not_entities:
+                    mentions.append(self._mention(span, self.link(span.text), starts))
         return TaggedText(doc.text, mentions, sentences, figures)
+
+    def _mention(self, span: Span, entity_id: str | None, starts: Sequence[int]) -> Mention:
+        entity = self.gazetteer.by_id.get(entity_id) if entity_id else None
+        return Mention(
+            entity_id=entity.id if entity else None,
+            name=entity.name if entity else span.text,
+            label=entity.type if entity else span.label_,
+            text=span.text,
+            start=span.start_char,
+            end=span.end_char,
+            sentence_index=sentence_index(starts, span.start_char),
+        )

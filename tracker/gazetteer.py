@@ -50,6 +50,7 @@ ENTITY_TYPES: frozenset[str] = frozenset(
         "tech_company",
         "company",
         "index",
+        "market",
         "commodity",
         "currency",
     }
