@@ -148,13 +148,12 @@ Q_COVERAGE = NamedQuery(
     "What the store holds overall and in the report week (distinct articles only).",
     """
 SELECT
-  (SELECT MIN(day) FROM articles WHERE duplicate_of IS NULL) AS first_day,
-  (SELECT MAX(day) FROM articles WHERE duplicate_of IS NULL) AS last_day,
-  (SELECT COUNT(*) FROM articles WHERE duplicate_of IS NULL) AS articles,
+  (SELECT day FROM articles WHERE +duplicate_of IS NULL ORDER BY day LIMIT 1) AS first_day,
+  (SELECT day FROM articles WHERE +duplicate_of IS NULL ORDER BY day DESC LIMIT 1) AS last_day,
   (SELECT COUNT(*) FROM articles
-    WHERE duplicate_of IS NULL AND day BETWEEN :week_start AND :week_end) AS week_articles,
+    WHERE +duplicate_of IS NULL AND day BETWEEN :week_start AND :week_end) AS week_articles,
   (SELECT COUNT(DISTINCT feed_id) FROM articles
-    WHERE duplicate_of IS NULL AND day BETWEEN :week_start AND :week_end) AS week_feeds,
+    WHERE +duplicate_of IS NULL AND day BETWEEN :week_start AND :week_end) AS week_feeds,
   (SELECT MIN(day) FROM narrative_index) AS index_first_day,
   (SELECT MAX(day) FROM narrative_index) AS index_last_day,
   (SELECT COUNT(index_value) FROM narrative_index
@@ -263,7 +262,7 @@ Q_EMBEDDING_MODEL = NamedQuery(
 SELECT ae.model, COUNT(*) AS vectors
 FROM article_embeddings ae
 JOIN articles a ON a.id = ae.article_id
-WHERE a.duplicate_of IS NULL AND a.day BETWEEN :week_start AND :week_end
+WHERE +a.duplicate_of IS NULL AND a.day BETWEEN :week_start AND :week_end
   AND EXISTS (SELECT 1 FROM article_narratives an
               WHERE an.article_id = a.id AND an.is_member = 1)
 GROUP BY ae.model
@@ -284,7 +283,7 @@ FROM article_narratives an
 JOIN articles a ON a.id = an.article_id
 JOIN feeds f ON f.id = a.feed_id
 LEFT JOIN article_embeddings ae ON ae.article_id = a.id AND ae.model = :embedding_model
-WHERE an.is_member = 1 AND a.duplicate_of IS NULL
+WHERE an.is_member = 1 AND +a.duplicate_of IS NULL
   AND a.day BETWEEN :week_start AND :week_end
 ORDER BY an.narrative_id, an.score DESC, a.id
 """,
@@ -306,7 +305,7 @@ FROM claims c
 JOIN articles a ON a.id = c.article_id
 JOIN feeds f ON f.id = a.feed_id
 LEFT JOIN entities e ON e.id = c.entity_id
-WHERE a.duplicate_of IS NULL AND a.day BETWEEN :week_start AND :week_end
+WHERE +a.duplicate_of IS NULL AND a.day BETWEEN :week_start AND :week_end
 ORDER BY narratives IS NULL, c.entity_id IS NULL, a.day, c.id
 """,
 )
@@ -319,7 +318,7 @@ SELECT x.narrative_id AS narrative_a, y.narrative_id AS narrative_b, COUNT(*) AS
 FROM article_narratives x
 JOIN article_narratives y ON y.article_id = x.article_id AND y.narrative_id > x.narrative_id
 JOIN articles a ON a.id = x.article_id
-WHERE x.is_member = 1 AND y.is_member = 1 AND a.duplicate_of IS NULL
+WHERE x.is_member = 1 AND y.is_member = 1 AND +a.duplicate_of IS NULL
   AND a.day BETWEEN :week_start AND :week_end
 GROUP BY x.narrative_id, y.narrative_id
 ORDER BY articles DESC, narrative_a, narrative_b
@@ -340,7 +339,7 @@ WITH pairs AS (
   FROM article_narratives x
   JOIN article_narratives y ON y.article_id = x.article_id AND y.narrative_id > x.narrative_id
   JOIN articles a ON a.id = x.article_id
-  WHERE x.is_member = 1 AND y.is_member = 1 AND a.duplicate_of IS NULL
+  WHERE x.is_member = 1 AND y.is_member = 1 AND +a.duplicate_of IS NULL
     AND a.day BETWEEN :week_start AND :week_end
 )
 SELECT * FROM pairs WHERE rank <= :examples ORDER BY narrative_a, narrative_b, rank
@@ -375,15 +374,15 @@ Q_SILENT_FEEDS = NamedQuery(
     "Enabled feeds with no new distinct article dated in the last days of the week.",
     """
 SELECT f.name, COALESCE(f.title, f.name) AS source,
-  (SELECT COUNT(*) FROM articles a WHERE a.feed_id = f.id AND a.duplicate_of IS NULL
+  (SELECT COUNT(*) FROM articles a WHERE a.feed_id = f.id AND +a.duplicate_of IS NULL
      AND a.day BETWEEN :week_start AND :week_end) AS week_articles,
-  (SELECT MAX(a.day) FROM articles a WHERE a.feed_id = f.id AND a.duplicate_of IS NULL
+  (SELECT MAX(a.day) FROM articles a WHERE a.feed_id = f.id AND +a.duplicate_of IS NULL
      AND a.day <= :week_end) AS last_article_day,
   (SELECT COUNT(*) FROM fetches x WHERE x.feed_id = f.id
      AND x.started_at >= :week_start AND x.started_at < :after_end) AS fetches
 FROM feeds f
 WHERE f.enabled = 1 AND NOT EXISTS (
-  SELECT 1 FROM articles a WHERE a.feed_id = f.id AND a.duplicate_of IS NULL
+  SELECT 1 FROM articles a WHERE a.feed_id = f.id AND +a.duplicate_of IS NULL
     AND a.day BETWEEN :silent_start AND :week_end)
 ORDER BY week_articles, f.name
 """,
@@ -401,7 +400,7 @@ WITH RECURSIVE days(day) AS (
 ), counts AS (
   SELECT day, COUNT(*) AS articles, COUNT(DISTINCT feed_id) AS feeds
   FROM articles
-  WHERE duplicate_of IS NULL AND day BETWEEN :baseline_start AND :week_end
+  WHERE +duplicate_of IS NULL AND day BETWEEN :baseline_start AND :week_end
   GROUP BY day
 ), baseline AS (
   SELECT AVG(articles) AS mean_articles FROM counts
@@ -643,7 +642,6 @@ class ReportData:
     options: ReportOptions
     first_day: str | None
     last_day: str | None
-    total_articles: int
     week_articles: int
     week_feeds: int
     index_first_day: str | None
@@ -939,7 +937,6 @@ def gather_report(
         "options": options,
         "first_day": cov["first_day"],
         "last_day": cov["last_day"],
-        "total_articles": cov["articles"],
         "week_articles": cov["week_articles"],
         "week_feeds": cov["week_feeds"],
         "index_first_day": cov["index_first_day"],
