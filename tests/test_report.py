@@ -9,7 +9,7 @@ import sqlite3
 import struct
 import subprocess
 import xml.etree.ElementTree as ET
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import date, timedelta
 from html.parser import HTMLParser
 from pathlib import Path
@@ -525,6 +525,19 @@ def test_markdown_renders_on_its_own_and_text_is_inert(data: ReportData, extensi
     assert '<img alt="Daily index of Crypto legitimacy" src="report-2026-W47-charts/crypto.svg"' in html
 
 
+def test_markdown_is_inert_under_commonmark_too(data: ReportData) -> None:
+    """GitHub renders CommonMark + GFM tables, with raw HTML allowed: nothing may get through."""
+    markdown_it = pytest.importorskip("markdown_it")
+    md = render_markdown(data, {"crypto": "report-2026-W47-charts/crypto.svg"})
+    html = markdown_it.MarkdownIt("commonmark").enable(["table", "strikethrough"]).render(md)
+    text = _assert_inert(html, MD_TAGS | {"s"})
+    for payload in (SCRIPT_TITLE, IMG_TITLE, EVIL_ENTITY, CLAIM_TEXT, FED_LABEL):
+        assert payload in text, payload
+    claims_table = html.split("Figures cited this week")[1].split("</table>")[0]
+    rows = re.findall(r"<tr>(.*?)</tr>", claims_table, re.S)
+    assert len(rows) == 4 and all(r.count("<td") == 6 for r in rows[1:])
+
+
 def test_html_escapes_article_text_and_has_no_external_assets(data: ReportData) -> None:
     html = render_html(data)
     allowed = MD_TAGS | {"html", "head", "meta", "title", "style", "body", "nav", "section",
@@ -540,13 +553,25 @@ def test_html_escapes_article_text_and_has_no_external_assets(data: ReportData) 
     assert 'href="javascript' not in html
 
 
+def _renderers() -> list[Callable[[str], str]]:
+    out: list[Callable[[str], str]] = [lambda md: markdown.markdown(md, extensions=["tables"])]
+    try:
+        import markdown_it
+    except ImportError:
+        return out
+    out.append(markdown_it.MarkdownIt("commonmark").enable(["table", "strikethrough"]).render)
+    return out
+
+
 def test_md_escape_and_safe_url() -> None:
     for raw in ("# h", "- item", "+ x", "1. one", "3) three", "> quote", "=== x", "~~~ code",
-                "<b>x</b>", "*a* _b_ `c` [d](e) | f", "a\n\n# b", "&amp; AT&T", "\\*"):
-        html = markdown.markdown("Lead: x\n\n" + md_escape(raw), extensions=["tables"])
-        out = _collect(html)
-        assert [t for t, _ in out.tags] == ["p", "p"], (raw, html)
-        assert "".join(out.text).split("Lead: x")[1].strip() == " ".join(raw.split())
+                "<b>x</b>", "*a* _b_ `c` [d](e) | f", "a\n\n# b", "&amp; AT&T", "\\*",
+                "<!-- c -->", "<http://x.example>", "![i](http://x.example/i.png)", "~~s~~", "a ~~b~~ c"):
+        for render in _renderers():
+            html = render("Lead: x\n\n" + md_escape(raw))
+            out = _collect(html)
+            assert [t for t, _ in out.tags] == ["p", "p"], (raw, html)
+            assert "".join(out.text).split("Lead: x")[1].strip() == " ".join(raw.split())
     assert safe_url("javascript:alert(1)") is None
     assert safe_url("data:text/html,hi") is None
     assert safe_url("https://x.example/a\nb") is None

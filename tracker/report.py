@@ -1135,7 +1135,8 @@ class MdText(str):
 
 
 _MD_BACKSLASH = frozenset("\\`*_[]")
-_MD_ENTITY = {"<": "&lt;", ">": "&gt;", "&": "&amp;", "|": "&#124;"}
+# Entities work in every Markdown flavour; backslash escapes of these do not (Python-Markdown).
+_MD_ENTITY = {"<": "&lt;", ">": "&gt;", "&": "&amp;", "|": "&#124;", "~": "&#126;"}
 _MD_BLOCK_START = re.compile(r"^(?:[#+\-]|\d+[.)])")
 
 
@@ -1157,8 +1158,8 @@ def md_escape(text: Any) -> str:
             if len(marker) == 1
             else marker[:-1] + "\\" + marker[-1] + s[len(marker) :]
         )
-    elif s[:1] in ("=", "~"):
-        s = f"&#{ord(s[0])};" + s[1:]
+    elif s[:1] == "=":
+        s = "&#61;" + s[1:]
     return s
 
 
