@@ -212,6 +212,20 @@ def test_index_on_a_hand_built_frame_matches_the_formulas() -> None:
     assert scales[2].base_days == 2
 
 
+def test_spike_needs_enough_member_articles() -> None:
+    days = [f"2025-02-{d:02d}" for d in range(1, 11)]
+    totals = {(d, 1): 20 for d in days}
+    # Quiet at one article a day, then a jump to four: a spike only if 4 >= the minimum.
+    counts = [NarrativeCount(d, "x", 1, 4 if d == days[-1] else 1 + i % 2, 1.0, "m")
+              for i, d in enumerate(days)]  # fmt: skip
+    loose = compute_index(totals, counts, ["x"], IndexParams(z_min_periods=5, spike_min_articles=4))
+    strict = compute_index(totals, counts, ["x"], IndexParams(z_min_periods=5, spike_min_articles=5))
+    assert [r.day for r in loose.rows if r.spike] == [days[-1]]
+    assert loose.rows[-1].zscore is not None and loose.rows[-1].zscore > 2.5
+    assert not any(r.spike for r in strict.rows)
+    assert strict.rows[-1].zscore == loose.rows[-1].zscore
+
+
 def test_missing_days_stay_missing() -> None:
     totals, counts = hand_frame()
     result = compute_index(totals, counts, ["x"], IndexParams(min_articles=2))
@@ -284,6 +298,7 @@ def test_base_window_outside_the_data_is_a_clear_error() -> None:
         IndexParams(smooth_days=0),
         IndexParams(base_start="2025-02-01", base_end="2025-01-01"),
         IndexParams(base_start="1/2/2025"),
+        IndexParams(spike_min_articles=-1),
     ],
 )
 def test_unusable_parameters_raise_config_errors(params: IndexParams) -> None:

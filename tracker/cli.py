@@ -159,6 +159,8 @@ def run(ctx: click.Context, feeds_path: Path | None, from_dir: Path | None, forc
 @click.option("--smooth-days", type=int, help="Trailing moving-average window (default 7).")
 @click.option("--z-window", type=int, help="Trailing days the z-score compares with (default 30).")
 @click.option("--spike-z", type=float, help="z-score from which a day is a spike (default 2.5).")
+@click.option("--spike-min-articles", type=int,
+              help="Member articles a spike day needs at least (default 3).")
 @click.option("--wait", type=float, default=0.0, show_default=True,
               help="Seconds to wait for another tracker process to release the database.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
@@ -166,11 +168,10 @@ def run(ctx: click.Context, feeds_path: Path | None, from_dir: Path | None, forc
 @handle_errors
 def index_command(ctx: click.Context, since: str | None, min_articles: int | None,
                   base_start: str | None, base_end: str | None, smooth_days: int | None,
-                  z_window: int | None, spike_z: float | None, wait: float,
-                  as_json: bool) -> None:
+                  z_window: int | None, spike_z: float | None,
+                  spike_min_articles: int | None, wait: float, as_json: bool) -> None:
     """Recompute the daily narrative-intensity index (EPU method; see README)."""
     # Imported here so that other commands do not pay for numpy at start-up.
-    import json
     from dataclasses import asdict
 
     from tracker.db import open_db
@@ -179,7 +180,8 @@ def index_command(ctx: click.Context, since: str | None, min_articles: int | Non
 
     settings = get_settings(ctx, index_min_articles=min_articles, index_base_start=base_start,
                             index_base_end=base_end, index_smooth_days=smooth_days,
-                            index_z_window=z_window, index_spike_z=spike_z)
+                            index_z_window=z_window, index_spike_z=spike_z,
+                            index_spike_min_articles=spike_min_articles)
     with write_lock(settings.db_path, wait=wait):
         db = open_db(settings.db_path)
         try:

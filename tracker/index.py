@@ -57,6 +57,7 @@ class IndexParams:
     z_window: int = 30
     z_min_periods: int = 7
     spike_z: float = 2.5
+    spike_min_articles: int = 3
 
     @classmethod
     def from_settings(cls, settings: Settings) -> IndexParams:
@@ -70,6 +71,7 @@ class IndexParams:
             # A narrower --z-window than the default minimum should just work.
             z_min_periods=min(settings.index_z_min_periods, settings.index_z_window),
             spike_z=settings.index_spike_z,
+            spike_min_articles=settings.index_spike_min_articles,
         )
         params.validate()
         return params
@@ -92,6 +94,11 @@ class IndexParams:
             raise ConfigError(
                 f"z_min_periods must be between 2 and --z-window ({self.z_window}); got "
                 f"{self.z_min_periods}. Lower it or widen the window."
+            )
+        if self.spike_min_articles < 0:
+            raise ConfigError(
+                f"spike_min_articles cannot be negative (got {self.spike_min_articles}); use 0 "
+                "to flag spikes on the z-score alone."
             )
         start = parse_day(self.base_start, "--base-start") if self.base_start else None
         end = parse_day(self.base_end, "--base-end") if self.base_end else None
@@ -412,6 +419,8 @@ def compute_index(
         index_value, base_mean = rescale_to_base(y, base)
         z = trailing_zscore(index_value, params.z_window, params.z_min_periods)
         spikes = spike_flags(index_value, params.z_window, params.z_min_periods, params.spike_z)
+        day_articles = np.where(present, c_arr, 0.0).sum(axis=0)
+        spikes &= day_articles >= params.spike_min_articles
         smoothed = moving_average(index_value, params.smooth_days)
         share = pooled_share(c_arr, total_arr, present)
         weighted_share = pooled_share(w_arr, total_arr, present)
@@ -424,7 +433,7 @@ def compute_index(
         result.bases.append(IndexBase(narrative, base_start, base_end, base_days, _opt(base_mean)))
         columns = zip(
             days,
-            np.where(present, c_arr, 0.0).sum(axis=0).astype(np.int64).tolist(),
+            day_articles.astype(np.int64).tolist(),
             np.where(present, w_arr, 0.0).sum(axis=0).tolist(),
             np.where(present, total_arr, 0.0).sum(axis=0).astype(np.int64).tolist(),
             present.sum(axis=0).tolist(),
@@ -634,8 +643,8 @@ def save_result(conn: sqlite3.Connection, result: IndexResult, params: IndexPara
     conn.execute("DELETE FROM narrative_index_base")
     conn.executemany(
         "INSERT INTO narrative_index_base (narrative_id, base_start, base_end, base_days, "
-        "base_mean, min_articles, smooth_days, z_window, z_min_periods, spike_z, computed_at) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "base_mean, min_articles, smooth_days, z_window, z_min_periods, spike_z, "
+        "spike_min_articles, computed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (
             (
                 b.narrative_id,
@@ -648,6 +657,7 @@ def save_result(conn: sqlite3.Connection, result: IndexResult, params: IndexPara
                 params.z_window,
                 params.z_min_periods,
                 params.spike_z,
+                params.spike_min_articles,
                 now,
             )
             for b in result.bases

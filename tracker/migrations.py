@@ -300,6 +300,12 @@ CREATE INDEX idx_entities_name_nocase ON entities(name COLLATE NOCASE);
 """
 
 
+#: The index's spike rule also needs a minimum of member articles; record it with the build.
+M0009_INDEX_SPIKE_MIN_ARTICLES = """
+ALTER TABLE narrative_index_base ADD COLUMN spike_min_articles INTEGER;
+"""
+
+
 MIGRATIONS: list[Migration] = [
     ("0001_ingest", M0001_INGEST),
     ("0002_articles_fts", M0002_ARTICLES_FTS),
@@ -309,4 +315,5 @@ MIGRATIONS: list[Migration] = [
     ("0006_article_embeddings", M0006_ARTICLE_EMBEDDINGS),
     ("0007_index_intermediate", M0007_INDEX_INTERMEDIATE),
     ("0008_serve_indexes", M0008_SERVE_INDEXES),
+    ("0009_index_spike_min_articles", M0009_INDEX_SPIKE_MIN_ARTICLES),
 ]

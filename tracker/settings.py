@@ -43,6 +43,8 @@ class Settings:
     index_z_window: int = 30
     index_z_min_periods: int = 7
     index_spike_z: float = 2.5
+    #: A spike also needs this many member articles that day (one story is not a wave).
+    index_spike_min_articles: int = 3
     extra: dict[str, Any] = field(default_factory=dict)
 
     def with_overrides(self, **overrides: Any) -> Settings:
