@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 
 from tracker.errors import ConfigError
 from tracker.index import (
+    REPRODUCE_SQL,
     IndexParams,
     NarrativeCount,
     build_index,
@@ -473,6 +474,18 @@ def test_build_index_writes_a_row_per_narrative_per_day(small_db: sqlite_utils.D
     assert statistics.mean(v for v in values if v is not None) == pytest.approx(100.0)
 
 
+def test_stored_intermediates_reproduce_the_index(small_db: sqlite_utils.Database) -> None:
+    build_index(small_db, Settings())
+    stored = {
+        (r["day"], r["narrative_id"]): r["index_value"]
+        for r in small_db.query("SELECT * FROM narrative_index WHERE index_value IS NOT NULL")
+    }
+    again = {(d, n): v for d, n, v in small_db.execute(REPRODUCE_SQL).fetchall()}
+    assert stored.keys() == again.keys() and len(stored) >= 6
+    for key, value in stored.items():
+        assert again[key] == pytest.approx(value)
+
+
 def test_entity_daily_counts_distinct_member_articles(small_db: sqlite_utils.Database) -> None:
     build_index(small_db, Settings())
     got = {
@@ -490,6 +503,34 @@ def test_entity_daily_counts_distinct_member_articles(small_db: sqlite_utils.Dat
         ("2025-01-04", "crypto", "coinbase"): 1,
         ("2025-01-05", "ai", "nvidia"): 1,
     }
+
+
+def test_full_recount_applies_only_the_differences_to_entity_counts(
+    small_db: sqlite_utils.Database,
+) -> None:
+    build_index(small_db, Settings())
+    # Article 14 leaves crypto (its coinbase row must go), article 13 names nvidia and
+    # joins ai (a new row), article 4 is now a duplicate (nvidia on day 1 drops to 1).
+    small_db.conn.execute(
+        "UPDATE article_narratives SET is_member = 0 WHERE article_id = 14 AND narrative_id = 'crypto'"
+    )
+    small_db.conn.execute(
+        "UPDATE article_narratives SET is_member = 1 WHERE article_id = 13 AND narrative_id = 'ai'"
+    )
+    small_db.conn.execute(
+        "INSERT INTO mentions (article_id, entity_id, text, label, start, \"end\", pipeline_version) "
+        "VALUES (13, 'nvidia', 'Nvidia', 'ORG', 0, 6, 't')"
+    )
+    small_db.conn.execute("UPDATE articles SET duplicate_of = 1 WHERE id = 4")
+    summary = build_index(small_db, Settings())
+    got = {
+        (r["day"], r["narrative_id"], r["entity_id"]): r["articles"]
+        for r in small_db.query("SELECT * FROM narrative_entity_daily")
+    }
+    assert got[("2025-01-01", "ai", "nvidia")] == 1
+    assert got[("2025-01-04", "ai", "nvidia")] == 1
+    assert ("2025-01-04", "crypto", "coinbase") not in got
+    assert summary.entity_rows == len(got) == 9
 
 
 def test_recompute_is_idempotent(small_db: sqlite_utils.Database) -> None:
