@@ -617,3 +617,51 @@ def test_cli_index_command(small_db: sqlite_utils.Database, tmp_path: Path) -> N
     bad = runner.invoke(cli, ["--db", str(path), "index", "--since", "01/02/2025"])
     assert bad.exit_code == 2
     assert "YYYY-MM-DD" in bad.output
+
+
+def test_default_settings_flag_the_bundled_sample_spikes(db_path: Path) -> None:
+    """The sample feeds were written with an AI rise in W46 and a crypto spike in W47.
+
+    Membership comes from the feeds' own ``intended_labels.csv`` (the author's intent),
+    so this checks the index defaults, not the classifier.
+    """
+    import csv
+
+    from tracker.db import open_db, transaction
+    from tracker.feeds_config import load_feeds_config
+    from tracker.ingest import ingest_feeds
+    from tracker.settings import SAMPLE_FEEDS
+
+    settings = Settings(db_path=db_path)
+    db = open_db(db_path)
+    ingest_feeds(db, settings, load_feeds_config(SAMPLE_FEEDS), force=True)
+    with (SAMPLE_FEEDS.parent / "intended_labels.csv").open(encoding="utf-8") as fh:
+        intended = {(r["feed"], r["title"]): r["written_for"].split("+") for r in csv.DictReader(fh)}
+    names = {"ai": "ai_productivity", "crypto": "crypto_legitimacy"}
+    rows = db.execute(
+        "SELECT a.id, f.name, a.title FROM articles a JOIN feeds f ON f.id = a.feed_id "
+        "WHERE a.duplicate_of IS NULL"
+    ).fetchall()
+    with transaction(db.conn):
+        for narrative in names.values():
+            db.conn.execute("INSERT INTO narratives (id, label) VALUES (?, ?)", (narrative, narrative))
+        for article_id, feed, title in rows:
+            labels = intended.get((feed, title), [])
+            for short, narrative in names.items():
+                db.conn.execute(
+                    "INSERT INTO article_narratives (article_id, narrative_id, score, is_member, "
+                    "method, model_version) VALUES (?, ?, ?, ?, 'intended', 'intended')",
+                    (article_id, narrative, 0.9 if short in labels else 0.1, int(short in labels)),
+                )
+    summary = build_index(db, settings)
+    assert (summary.first_day, summary.last_day, summary.missing_days) == (
+        "2026-11-02", "2026-11-22", 0,
+    )  # fmt: skip
+    spikes = db.execute(
+        "SELECT narrative_id, day FROM narrative_index WHERE spike = 1 ORDER BY 1, 2"
+    ).fetchall()
+    ai_days = {d for n, d in spikes if n == "ai_productivity"}
+    crypto_days = {d for n, d in spikes if n == "crypto_legitimacy"}
+    assert ai_days and all("2026-11-09" <= d <= "2026-11-15" for d in ai_days)  # W46
+    assert crypto_days and all("2026-11-16" <= d <= "2026-11-22" for d in crypto_days)  # W47
+    db.conn.close()
