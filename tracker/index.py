@@ -490,9 +490,10 @@ def _base_mask(days: Sequence[str], params: IndexParams) -> BoolArray:
     )
     if days and not mask.any():
         raise ConfigError(
-            f"The base window {params.base_start or '...'}..{params.base_end or '...'} has no "
-            f"days with data (the index covers {days[0]}..{days[-1]}). Choose --base-start/"
-            "--base-end inside that range, or leave them unset to use the whole history."
+            f"The base window ({params.base_start or 'first day'} to "
+            f"{params.base_end or 'last day'}) has no days with data: the index covers "
+            f"{days[0]}..{days[-1]}. Choose --base-start/--base-end inside that range, or "
+            "leave them unset to use the whole history."
         )
     return mask
 
