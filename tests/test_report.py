@@ -227,6 +227,7 @@ def build_store(conn: sqlite3.Connection) -> dict[str, int]:
     s.entity_day("crypto", "coinbase", "2026-10-01", 50)  # outside both weeks
 
     s.claim(ids["a1"], "coinbase", "money", CLAIM_TEXT, value=4.5e9, unit="USD")
+    s.claim(ids["a1"], "coinbase", "money", "$4.5 billion", value=4.5e9, unit="USD")  # same figure
     s.claim(ids["a5"], None, "percent", "10-15% | gains", low=10, high=15, unit="%",
             subject="productivity")
     s.claim(ids["plain"], "blackrock", "money", "$1.2 trillion", value=1.2e12, unit="USD")
@@ -340,7 +341,8 @@ def test_claims_cross_links_and_quality(
         (ids["a5"], None, "10-15%"),
         (ids["plain"], "BlackRock", "USD 1.2tn"),
     ]
-    assert data.claims[0].narratives == "crypto"
+    assert (data.claims[0].narratives, data.claims[0].mentions) == ("crypto", 2)
+    assert data.claims[0].text == CLAIM_TEXT
     assert [(x.narrative_a, x.narrative_b, x.articles) for x in data.cross_links] == [
         ("ai", "crypto", 1)
     ]
@@ -572,6 +574,7 @@ def test_md_escape_and_safe_url() -> None:
             out = _collect(html)
             assert [t for t, _ in out.tags] == ["p", "p"], (raw, html)
             assert "".join(out.text).split("Lead: x")[1].strip() == " ".join(raw.split())
+    assert md_escape("3.3% and 2026. 1.5x") == "3.3% and 2026. 1.5x"
     assert safe_url("javascript:alert(1)") is None
     assert safe_url("data:text/html,hi") is None
     assert safe_url("https://x.example/a\nb") is None

@@ -291,10 +291,13 @@ ORDER BY an.narrative_id, an.score DESC, a.id
 
 Q_WEEK_CLAIMS = NamedQuery(
     "week_claims",
-    "Money and percent figures cited in the week's articles, with their entity; claims in "
+    "Money and percent figures cited in the week's articles, with their entity; the same "
+    "figure for the same entity in one article (title and summary) counts once. Claims in "
     "narrative articles and with a linked entity first.",
     """
-SELECT c.id AS claim_id, a.day, c.kind, c.value, c.low, c.high, c.unit, c.text, c.subject,
+-- With exactly one MIN(), SQLite takes the bare columns (text, subject) from that row.
+SELECT MIN(c.id) AS claim_id, a.day, c.kind, c.value, c.low, c.high, c.unit,
+  c.text, c.subject, COUNT(*) AS mentions,
   c.entity_id, e.name AS entity, e.type AS entity_type,
   a.id AS article_id, a.title, COALESCE(a.url, a.canonical_url) AS url,
   COALESCE(f.title, f.name) AS source,
@@ -306,7 +309,8 @@ JOIN articles a ON a.id = c.article_id
 JOIN feeds f ON f.id = a.feed_id
 LEFT JOIN entities e ON e.id = c.entity_id
 WHERE +a.duplicate_of IS NULL AND a.day BETWEEN :week_start AND :week_end
-ORDER BY narratives IS NULL, c.entity_id IS NULL, a.day, c.id
+GROUP BY c.article_id, c.entity_id, c.kind, c.value, c.low, c.high, c.unit
+ORDER BY narratives IS NULL, c.entity_id IS NULL, a.day, claim_id
 """,
 )
 
@@ -570,6 +574,7 @@ class ClaimRow:
     subject: str | None
     article: ArticleRef
     narratives: str | None
+    mentions: int = 1
 
     @property
     def amount(self) -> str:
@@ -1043,6 +1048,7 @@ def gather_report(
             subject=clean_text(r["subject"], 80) or None,
             article=_article_ref(r),
             narratives=r["narratives"],
+            mentions=r["mentions"],
         )
         for r in claim_rows[: options.max_claims]
     )
@@ -1137,7 +1143,8 @@ class MdText(str):
 _MD_BACKSLASH = frozenset("\\`*_[]")
 # Entities work in every Markdown flavour; backslash escapes of these do not (Python-Markdown).
 _MD_ENTITY = {"<": "&lt;", ">": "&gt;", "&": "&amp;", "|": "&#124;", "~": "&#126;"}
-_MD_BLOCK_START = re.compile(r"^(?:[#+\-]|\d+[.)])")
+# List markers need a space (or the end) after them, so "3.3%" stays as it is.
+_MD_BLOCK_START = re.compile(r"^(?:[#+\-]|\d{1,9}[.)](?=\s|$))")
 
 
 def md_escape(text: Any) -> str:
