@@ -198,7 +198,7 @@ def build_store(conn: sqlite3.Connection) -> dict[str, int]:
     s.member(ids["a3"], "crypto", 0.9)
     s.member(ids["a6"], "crypto", 0.55)
     s.member(ids["a6"], "ai", 0.6)
-    s.member(ids["a4"], "ai", 0.8)
+    s.member(ids["a4"], "ai", 0.8, evidence=json.dumps([{"sentence": "AI capex questioned", "score": 1}]))
     s.member(ids["a5"], "ai", 0.95)
     s.member(ids["a7"], "fed", 0.3, is_member=0)
     s.member(ids["dup"], "crypto", 0.99)
@@ -326,8 +326,10 @@ def test_representatives_by_centrality_then_score(
     assert crypto.representatives[0].evidence == "A <b>licence</b> was granted"
     assert crypto.representatives[0].url is None  # javascript: link dropped
     ai = by_id["ai"]
+    assert crypto.representatives[1].evidence is None  # no evidence stored
     assert ai.ranked_by == "score"
     assert [r.article_id for r in ai.representatives] == [ids["a5"], ids["a4"], ids["a6"]]
+    assert ai.representatives[1].evidence is None  # the evidence is the headline itself
     assert data.embedding_model == "test-emb"
 
 

@@ -783,15 +783,18 @@ def pick_representatives(
 def _article_ref(
     row: Mapping[str, Any], *, centrality: float | None = None, evidence: bool = False
 ) -> ArticleRef:
+    title = clean_text(row.get("title") or "(untitled)", 240)
+    quote_ = best_evidence(row.get("evidence")) if evidence else None
     return ArticleRef(
         article_id=int(row["article_id"]),
-        title=clean_text(row.get("title") or "(untitled)", 240),
+        title=title,
         url=safe_url(row.get("url")),
         source=clean_text(row.get("source") or "", 80),
         day=str(row.get("day") or ""),
         score=float(row["score"]) if row.get("score") is not None else None,
         centrality=centrality,
-        evidence=best_evidence(row.get("evidence")) if evidence else None,
+        # A headline quoted under itself adds nothing.
+        evidence=quote_ if quote_ and quote_ != title else None,
     )
 
 
