@@ -7,8 +7,12 @@ from __future__ import annotations
 
 import email.utils
 import hashlib
+import socket
+import threading
 import time
-from contextlib import nullcontext
+import zlib
+from collections.abc import Iterable, Iterator
+from contextlib import nullcontext, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -95,6 +99,105 @@ def make_client(settings: Settings, transport: httpx.BaseTransport | None = None
     )
 
 
+class _Watchdog:
+    """Shuts a fetch's sockets down once its wall-clock budget is spent.
+
+    Read timeouts bound each read, not the response: a server that drips its headers,
+    or a compressed body whose pieces decode to nothing, would hold a worker for as long
+    as it likes. Shutting the socket down makes the blocked read fail at once. A kept-alive
+    connection is only watched from its response headers on (httpcore reports new
+    connections only), so a header drip on a reused connection is bounded by read timeouts.
+    """
+
+    def __init__(self, seconds: float) -> None:
+        self.expired = False
+        self._sockets: list[socket.socket] = []
+        self._lock = threading.Lock()
+        self._timer = threading.Timer(max(seconds, 0.0), self._expire)
+        self._timer.daemon = True
+
+    def start(self) -> None:
+        """Start the clock."""
+        self._timer.start()
+
+    def cancel(self) -> None:
+        """Stop the clock: the fetch is over."""
+        self._timer.cancel()
+
+    def trace(self, event: str, info: dict[str, Any]) -> None:
+        """httpcore ``trace`` extension hook: watch each connection as soon as it is open."""
+        if event == "connection.connect_tcp.complete":
+            self.watch(info.get("return_value"))
+
+    def watch(self, stream: Any) -> None:
+        """Watch a network stream's socket (streams without one are ignored)."""
+        sock = stream.get_extra_info("socket") if stream is not None else None
+        if not isinstance(sock, socket.socket):
+            return
+        with self._lock:
+            self._sockets.append(sock)
+            if self.expired:
+                _shutdown(sock)
+
+    def _expire(self) -> None:
+        with self._lock:
+            self.expired = True
+            for sock in self._sockets:
+                _shutdown(sock)
+
+
+def _shutdown(sock: socket.socket) -> None:
+    with suppress(OSError):
+        sock.shutdown(socket.SHUT_RDWR)
+
+
+#: Most bytes a compressed body is inflated into at a time. httpx inflates each network
+#: read whole, and 64 KB of gzip can hold 64 MB, so a bomb would fill memory before the cap.
+INFLATE_PIECE = 64 * 1024
+
+
+def _inflate(chunks: Iterable[bytes], coding: str, piece: int = INFLATE_PIECE) -> Iterator[bytes]:
+    """Inflate a gzip or deflate stream in pieces of at most ``piece`` bytes."""
+    inflater: Any = None
+    pending = b""
+    for chunk in chunks:
+        if inflater is None:
+            pending += chunk
+            if len(pending) < 2:
+                continue
+            if coding == "deflate":
+                # "deflate" should be zlib-wrapped, but servers also send raw deflate (httpx accepts both).
+                zlib_header = pending[0] & 0x0F == 8 and (pending[0] << 8 | pending[1]) % 31 == 0
+                inflater = zlib.decompressobj(zlib.MAX_WBITS if zlib_header else -zlib.MAX_WBITS)
+            else:
+                inflater = zlib.decompressobj(zlib.MAX_WBITS | 16)
+            chunk, pending = pending, b""
+        data = chunk
+        while True:
+            out = inflater.decompress(data, piece)
+            if out:
+                yield out
+            data = inflater.unconsumed_tail
+            if not data and len(out) < piece:
+                break
+    if pending:
+        raise zlib.error("compressed body too short")
+    if inflater is not None and (tail := inflater.flush()):
+        yield tail
+
+
+def _body_pieces(response: httpx.Response) -> Iterator[bytes]:
+    """The response body, decompressed in bounded pieces."""
+    if response.is_stream_consumed:  # in-memory responses (local files) arrive already read
+        return iter([response.content])
+    coding = response.headers.get("content-encoding", "").strip().lower()
+    if coding in ("", "identity"):
+        return response.iter_raw()
+    if coding in ("gzip", "x-gzip", "deflate"):
+        return _inflate(response.iter_raw(), "gzip" if coding == "x-gzip" else coding)
+    raise httpx.DecodingError(f"unsupported Content-Encoding {coding!r} (the tracker reads gzip and deflate)")
+
+
 def fetch_feed(
     client: httpx.Client,
     url: str,
@@ -111,14 +214,17 @@ def fetch_feed(
     elif last_modified:
         headers["If-Modified-Since"] = last_modified
     deadline = time.monotonic() + settings.total_timeout
+    watchdog = _Watchdog(settings.total_timeout)
+    watchdog.start()
     try:
         if urlsplit(url).scheme.lower() == "file":
             # httpx's client drops the scheme of host-less URLs, so local files skip it.
             request = httpx.Request("GET", url, headers=headers)
             opened: Any = nullcontext(FileTransport().handle_request(request))
         else:
-            opened = client.stream("GET", url, headers=headers)
+            opened = client.stream("GET", url, headers=headers, extensions={"trace": watchdog.trace})
         with opened as response:
+            watchdog.watch(response.extensions.get("network_stream"))
             result.http_status = response.status_code
             result.final_url = str(response.url)
             result.headers = {k.lower(): v for k, v in response.headers.items()}
@@ -142,8 +248,8 @@ def fetch_feed(
                 return result
             chunks: list[bytes] = []
             size = 0
-            # iter_bytes() yields decoded bytes, so the cap also stops gzip bombs.
-            for chunk in response.iter_bytes():
+            # Pieces are decoded bytes, so the cap also stops gzip bombs.
+            for chunk in _body_pieces(response):
                 size += len(chunk)
                 if size > settings.max_bytes:
                     result.error_kind = "too_large"
@@ -163,7 +269,7 @@ def fetch_feed(
     except httpx.TimeoutException as exc:
         result.error_kind = "timeout"
         result.error = f"timed out ({type(exc).__name__})"
-    except httpx.DecodingError as exc:
+    except (httpx.DecodingError, zlib.error) as exc:
         result.error_kind = "decoding"
         result.error = f"cannot decode the response body: {exc}"
     except httpx.UnsupportedProtocol as exc:
@@ -179,5 +285,11 @@ def fetch_feed(
         result.error_kind = "http_error"
         result.error = f"{type(exc).__name__}: {exc}"
     finally:
+        watchdog.cancel()
+        if result.status == "failed" and watchdog.expired and result.error_kind in (
+                "connection", "decoding", "http_error"):
+            # The watchdog cut the connection: the cause is the slow server, not the network.
+            result.error_kind = "timeout"
+            result.error = f"download took longer than {settings.total_timeout:g}s (slow server)"
         result.finished_at = time.time()
     return result

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -134,6 +135,38 @@ def _looks_like_html(body: bytes, content_type: str | None) -> bool:
     )
 
 
+_ENTRY_OPEN = re.compile(rb"<(?:[\w.-]+:)?(?:item|entry)(?:\s[^<>]*)?>", re.I)
+_ENTRY_EMPTY = re.compile(rb"<(?:[\w.-]+:)?(?:item|entry)(?:\s[^<>]*)?/>", re.I)
+_ENTRY_CLOSE = re.compile(rb"</(?:[\w.-]+:)?(?:item|entry)\s*>", re.I)
+_ROOT_CLOSE = re.compile(rb"</(?:[\w.-]+:)?(?:rss|feed|rdf)\s*>[\s\x00]*$", re.I)
+
+
+def cut_off_entries(body: bytes) -> int:
+    """How many entries a truncated document leaves unclosed at its end (0 if it ends properly).
+
+    The parser still returns such an entry with whatever came before the cut (a guid
+    and title, half a summary); stored, it would shadow the whole item a later fetch brings.
+    """
+    if _ROOT_CLOSE.search(body[-256:]):
+        return 0
+    opened = len(_ENTRY_OPEN.findall(body)) - len(_ENTRY_EMPTY.findall(body))
+    return max(0, opened - len(_ENTRY_CLOSE.findall(body)))
+
+
+def trim_cut_character(body: bytes) -> bytes:
+    """Drop an incomplete UTF-8 character at the very end of a cut-off download.
+
+    Otherwise the strict decode fails and feedparser falls back to windows-1252 for the
+    whole document, garbling every non-ASCII character the items before the cut hold.
+    """
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        if exc.reason == "unexpected end of data" and exc.start >= len(body) - 3:
+            return body[: exc.start]
+    return body
+
+
 def parse_document(
     body: bytes,
     *,
@@ -144,6 +177,11 @@ def parse_document(
     response_headers = {k.lower(): v for k, v in (headers or {}).items()}
     if url and "content-location" not in response_headers:
         response_headers["content-location"] = url
+    if response_headers and "content-type" not in response_headers:
+        # feedparser flags any headers without a Content-Type as a bozo feed, which would mark
+        # every replayed snapshot "partial"; application/xml leaves encoding to the document.
+        response_headers["content-type"] = "application/xml"
+    body = trim_cut_character(body)
     try:
         doc = feedparser.parse(body, response_headers=response_headers, sanitize_html=True)
     except Exception as exc:  # feedparser promises not to raise; a bug there must not stop a run
@@ -179,7 +217,11 @@ def parse_document(
     elif bozo:
         result.status = "partial"
         result.error_kind = "malformed"
-        result.error = f"malformed feed, {len(raw_entries)} items recovered ({bozo_message})"
+        cut = min(cut_off_entries(body), len(raw_entries))
+        if cut:
+            del raw_entries[-cut:]
+        dropped = f", {cut} cut-off item(s) dropped" if cut else ""
+        result.error = f"malformed feed, {len(raw_entries)} items recovered{dropped} ({bozo_message})"
     return result
 
 
