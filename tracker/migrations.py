@@ -306,6 +306,13 @@ ALTER TABLE narrative_index_base ADD COLUMN spike_min_articles INTEGER;
 """
 
 
+#: The latest fetch (the "as of" of failed_feeds and silent_feeds) and fetches by time,
+#: without scanning every fetch ever made.
+M0010_FETCHES_STARTED = """
+CREATE INDEX idx_fetches_started ON fetches(started_at);
+"""
+
+
 MIGRATIONS: list[Migration] = [
     ("0001_ingest", M0001_INGEST),
     ("0002_articles_fts", M0002_ARTICLES_FTS),
@@ -316,4 +323,5 @@ MIGRATIONS: list[Migration] = [
     ("0007_index_intermediate", M0007_INDEX_INTERMEDIATE),
     ("0008_serve_indexes", M0008_SERVE_INDEXES),
     ("0009_index_spike_min_articles", M0009_INDEX_SPIKE_MIN_ARTICLES),
+    ("0010_fetches_started", M0010_FETCHES_STARTED),
 ]
