@@ -266,6 +266,13 @@ def _percent_single(m: re.Match[str]) -> ParsedFigure | None:
     return _bounded("percent", _number(m.group("n1")), unit, m.group("q"))
 
 
+_HAS_DIGIT = re.compile(r"\d")
+#: Every figure pattern needs one of these; a cheap pre-check before the full passes.
+_TRIGGER = re.compile(
+    r"[%$€£¥₹]|(?i:percent|per\s?cent|pct|bps?\b|basis|percentage|pp\b|dollar|euro|pound|"
+    r"yen|yuan|renminbi|rupee|franc|bitcoin|ether|cent|rs\b|usd|eur|gbp|jpy|cny|rmb|chf|inr|"
+    r"aud|cad|hkd|btc|eth)"
+)
 _Parser = Callable[[re.Match[str], str], ParsedFigure | None]
 _PASSES: list[tuple[re.Pattern[str], _Parser]] = [
     (MONEY_RANGE_RE, _money_range),
@@ -282,6 +289,8 @@ def find_figures(text: str) -> list[FoundFigure]:
     Ranges are tried first so "10-15%" is one figure, not "10" and "15%".
     """
     found: list[FoundFigure] = []
+    if not _HAS_DIGIT.search(text) or not _TRIGGER.search(text):
+        return found  # most texts hold no figure: skip the five full passes
     taken: list[tuple[int, int]] = []
     for pattern, parse in _PASSES:
         for m in pattern.finditer(text):

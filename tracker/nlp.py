@@ -103,6 +103,8 @@ NEWLINE_SENTENCES = "tracker_newline_sentences"
 
 def newline_sentences(doc: Doc) -> Doc:
     """Start a sentence after every line break: a headline has no full stop before its body."""
+    if "\n" not in doc.text:  # the common headline case: skip the per-token walk
+        return doc
     for token in doc[1:-1]:
         if token.is_space and "\n" in token.text:
             # The break belongs to the sentence it ends, never starts one of its own.
