@@ -238,6 +238,12 @@ def test_every_canned_query_in_metadata_is_tested() -> None:
     assert not untested
 
 
+def test_every_canned_query_is_listed_in_the_readme() -> None:
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    queries = load_metadata()["databases"][DATABASE_NAME]["queries"]
+    assert [q for q in queries if f"`/{DATABASE_NAME}/{q}`" not in readme] == []
+
+
 def test_query_narrative_index_range(client: Client) -> None:
     rows = client.rows("narrative_index_range", narrative="rates", start=day(3), end=day(5))
     assert [(r["day"], r["narrative_id"], r["label"]) for r in rows] == [
@@ -327,14 +333,19 @@ def test_query_narrative_articles(client: Client) -> None:
 
 def test_query_entity_timeline(client: Client) -> None:
     rows = client.rows("entity_timeline", entity="Federal Reserve", start="", end="")
-    # Article 4 is a duplicate; article 1 names the Fed twice.
-    assert [(r["day"], r["articles"], r["mentions"], r["sources"]) for r in rows] == [
-        (day(DAYS - 2), 1, 1, 1),
-        (LAST_DAY, 2, 3, 2),
+    # Every day of the 90 up to the latest article, quiet ones as 0.
+    assert [r["day"] for r in rows] == [
+        (FIRST_DAY + timedelta(days=DAYS - 90 + i)).isoformat() for i in range(90)
     ]
-    assert rows[-1]["narratives"] == "rates (3)"
-    assert rows[0]["entity_id"] == "fed"
-    assert client.rows("entity_timeline", entity="fed", start=LAST_DAY, end="") == rows[1:]
+    named = [(r["day"], r["articles"], r["mentions"], r["sources"]) for r in rows if r["articles"]]
+    # Article 4 is a duplicate; article 1 names the Fed twice.
+    assert named == [(day(DAYS - 2), 1, 1, 1), (LAST_DAY, 2, 3, 2)]
+    assert sum(r["mentions"] for r in rows) == 4
+    assert rows[-1]["narratives"] == "rates (3)" and rows[0]["narratives"] is None
+    assert {r["entity_id"] for r in rows} == {"fed"}
+    assert client.rows("entity_timeline", entity="fed", start=day(DAYS - 2), end="") == rows[-2:]
+    assert client.rows("entity_timeline", entity="fed", start=LAST_DAY, end=day(0)) == []
+    assert client.rows("entity_timeline", entity="nobody", start="", end="") == []
 
 
 def test_query_failed_feeds(client: Client) -> None:
@@ -368,8 +379,10 @@ def test_query_silent_feeds(client: Client) -> None:
 
 def test_query_search_articles(client: Client) -> None:
     rows = client.rows("search_articles", q="rate cut")
-    # All the words, not the phrase; the duplicate (article 4) is left out.
-    assert {r["article_id"] for r in rows} == {1, 2}
+    # All the words, not the phrase; the duplicate (article 4) is left out; newest first.
+    assert [r["article_id"] for r in rows] == [2, 1]
+    # Newest day first, then newest stored: article 7 is a day older than 1 and 3.
+    assert [r["article_id"] for r in client.rows("search_articles", q="fed")] == [3, 1, 7]
     assert all("[" in r["snippet"] for r in rows)
     assert {r["narratives"] for r in rows} == {"rates"}
     # Punctuation and quotes are searched as words, never a syntax error.
@@ -562,6 +575,13 @@ def test_readers_see_committed_nights_only(tmp_path: Path,
     after = client.rows("narratives_on_day", day="")
     assert {r["day"] for r in after} == {new_day} and len(after) == 3
     writer.close()
+
+
+def test_error_pages_keep_their_status(client: Client) -> None:
+    # Datasette 0.65.5 with rich >= 15 turned every error page into a crash (see serve.py).
+    assert client.get(f"/{DATABASE_NAME}/no_such_table").status_code == 404
+    bad = client.get(f"/{DATABASE_NAME}.json", sql="select * from no_such_table")
+    assert bad.status_code == 400 and "no such table" in bad.text
 
 
 def test_missing_database_is_a_clear_error(tmp_path: Path) -> None:

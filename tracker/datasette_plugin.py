@@ -65,6 +65,8 @@ PALETTE = (
 )
 
 Point = tuple[str, float | None]
+#: Width of one legend entry (swatch and up to 30 characters at 12px).
+LEGEND_SLOT = 220
 
 
 def nice_ticks(lo: float, hi: float, count: int = 5) -> list[float]:
@@ -86,10 +88,17 @@ def nice_ticks(lo: float, hi: float, count: int = 5) -> list[float]:
             break
     start = math.floor(lo / step) * step
     stop = math.ceil(hi / step) * step
+    # lo / step can underflow to 0 for subnormal values: widen by a step if a bound escapes.
+    start = start - step if start > lo else start
+    stop = stop + step if stop < hi else stop
     n = max(round((stop - start) / step), 1)
     # Rounding below the step keeps labels like 0.3 from printing as 0.30000000000000004.
     digits = max(0, 3 - math.floor(math.log10(step)))
     return [round(start + i * step, digits) for i in range(n + 1)]
+
+
+def _shorten(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _fmt(value: float) -> str:
@@ -142,7 +151,7 @@ def line_chart_svg(
     y0, y1 = y_ticks[0], y_ticks[-1]
 
     left, right, top, bottom = 64, 16, 34, 36
-    per_row = max(1, (width - left - right) // 180)
+    per_row = max(1, (width - left - right) // LEGEND_SLOT)
     legend_rows = math.ceil(len(parsed) / per_row) if len(parsed) > 1 else 0
     total_height = height + legend_rows * 20
     plot_w, plot_h = width - left - right, height - top - bottom
@@ -219,11 +228,11 @@ def line_chart_svg(
                     f"{escape(_fmt(value))}</title></circle>"
                 )
         if legend_rows:
-            lx = left + (i % per_row) * 180
+            lx = left + (i % per_row) * LEGEND_SLOT
             ly = height + (i // per_row) * 20
             out.append(
                 f'<rect x="{lx}" y="{ly - 9}" width="12" height="12" fill="{colour}"/>'
-                f'<text x="{lx + 17}" y="{ly + 1}">{escape(name[:26])}</text>'
+                f'<text x="{lx + 17}" y="{ly + 1}">{escape(_shorten(name, 30))}</text>'
             )
     out.append("</svg>")
     return "".join(out)

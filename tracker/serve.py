@@ -72,6 +72,8 @@ def datasette_settings(*, allow_sql: bool = True) -> dict[str, Any]:
         "default_allow_sql": allow_sql,
         "allow_download": False,
         "max_returned_rows": MAX_RETURNED_ROWS,
+        # Suggestions try a facet on every column of every page: seconds at 1M articles.
+        "suggest_facets": False,
     }
 
 
