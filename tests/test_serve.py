@@ -10,6 +10,7 @@ import asyncio
 import itertools
 import json
 import math
+import socket
 import sqlite3
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
@@ -19,13 +20,16 @@ from typing import Any
 
 import httpx
 import pytest
+from click.testing import CliRunner
 from hypothesis import given
 from hypothesis import strategies as st
 
+from tracker.cli import cli
 from tracker.datasette_plugin import chart_from_rows, evidence_html, line_chart_svg, nice_ticks
 from tracker.db import connect, open_db, transaction
 from tracker.errors import TrackerError
 from tracker.serve import DATABASE_NAME, build_datasette, load_metadata
+from tracker.settings import load_settings
 
 SVG_NS = "{http://www.w3.org/2000/svg}"
 FIRST_DAY = date(2026, 1, 1)
@@ -587,6 +591,85 @@ def test_error_pages_keep_their_status(client: Client) -> None:
 def test_missing_database_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(TrackerError, match="tracker run"):
         build_datasette(tmp_path / "nope.db")
+
+
+# --- tracker serve: the command and the server wiring ------------------------------------
+
+
+def test_serve_migrates_announces_and_runs_uvicorn_on_loopback(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import uvicorn
+
+    import tracker.serve as serve_module
+
+    path = tmp_path / "old.db"
+    make_tracker_db(path)
+    conn = sqlite3.connect(path)  # as if made before the serve indexes existed
+    conn.execute("DROP INDEX idx_fetches_started")
+    conn.execute("DELETE FROM _migrations WHERE name = '0010_fetches_started'")
+    conn.commit()
+    conn.close()
+    calls: dict[str, Any] = {}
+    monkeypatch.setattr(uvicorn, "run", lambda app, **kw: calls.update(app=app, **kw))
+    opened: list[str] = []
+    monkeypatch.setattr(serve_module.webbrowser, "open", opened.append)
+
+    class NowTimer:
+        def __init__(self, _delay: float, fn: Any, args: tuple[Any, ...]) -> None:
+            self.fn, self.args = fn, args
+
+        def start(self) -> None:
+            self.fn(*self.args)
+
+    monkeypatch.setattr(serve_module.threading, "Timer", NowTimer)
+    lines: list[str] = []
+    port = free_port()
+    serve_module.serve(load_settings(env={}, db_path=path), port=port, allow_sql=False,
+                       open_browser=True, announce=lines.append)
+    assert calls["host"] == "127.0.0.1" and calls["port"] == port and callable(calls["app"])
+    assert lines == [f"Serving {path} read-only at http://127.0.0.1:{port}/ (arbitrary SQL off); "
+                     "Ctrl-C to stop."]
+    assert opened == [f"http://127.0.0.1:{port}/"]
+    conn = sqlite3.connect(path)
+    assert conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'idx_fetches_started'").fetchone()
+    conn.close()
+
+
+def test_serve_warns_when_not_on_loopback(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                          caplog: pytest.LogCaptureFixture) -> None:
+    import uvicorn
+
+    import tracker.serve as serve_module
+
+    path = tmp_path / "t.db"
+    open_db(path).conn.close()
+    monkeypatch.setattr(uvicorn, "run", lambda app, **kw: None)
+    with caplog.at_level("WARNING", logger="tracker.serve"):
+        serve_module.serve(load_settings(env={}, db_path=path), host="0.0.0.0", port=free_port())
+    assert "anyone who can reach this address" in caplog.text
+
+
+def test_cli_serve_errors_say_what_to_do(tmp_path: Path) -> None:
+    runner = CliRunner()
+    missing = runner.invoke(cli, ["--db", str(tmp_path / "none.db"), "serve"])
+    assert missing.exit_code == 2 and "Run `tracker run` first" in missing.output
+    path = tmp_path / "t.db"
+    open_db(path).conn.close()
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        taken = runner.invoke(cli, ["--db", str(path), "serve", "--port", str(port)])
+    assert taken.exit_code == 2 and "choose another with --port" in taken.output
+    assert runner.invoke(cli, ["serve", "--port", "0"]).exit_code == 2  # out of range: usage error
+
+
+def free_port() -> int:
+    """A loopback port nobody listens on right now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
 
 
 # --- the chart functions -----------------------------------------------------------------
