@@ -62,8 +62,16 @@ def format_analysis(result: dict[str, Any]) -> str:
     for c in claims:
         about = c["entity"] or (f'"{c["subject"]}"' if c["subject"] else "(no entity)")
         lines.append(f"  {c['text']!r:<28} {c['kind']:<8} {_figure(c):<28} -> {about}")
+    narratives = result.get("narratives", [])
+    if narratives:
+        lines.append(f"Narratives ({sum(n['is_member'] for n in narratives)} of {len(narratives)}):")
+        for n in narratives:
+            lines.append(f"  {n['id']:<24} {n['score']:.3f} {'yes' if n['is_member'] else 'no'}")
+            if n["is_member"]:
+                for e in n["evidence"]:
+                    lines.append(f"      {e['score']:.2f}  {e['sentence'][:100]}")
     for key, value in result.items():
-        if key in {"entities", "claims", "versions"}:
+        if key in {"entities", "claims", "versions", "narratives"}:
             continue
         lines.append(f"{key.capitalize()}:")
         for item in value if isinstance(value, list) else [value]:

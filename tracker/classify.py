@@ -57,14 +57,17 @@ FEATURES: tuple[str, ...] = (
 #: Sentences below this sentence score are not kept as evidence (except the best one).
 EVIDENCE_FLOOR = 0.2
 
+_BLOCK_TAGS = re.compile(r"<\s*(?:br|/p|/div|/li|/h[1-6]|/tr)\b[^>]*>", re.IGNORECASE)
 _TAGS = re.compile(r"<[^>]+>")
 _INVISIBLE = re.compile(r"[\u00ad\u200b-\u200f\u2060\ufeff]")
-_WS = re.compile(r"[ \t\r\f\v]+")
+_WS = re.compile(r"[^\S\n]+")
 _OPENS_NEW_TAB = re.compile(r",?\s*opens new tab\s*,?", re.IGNORECASE)
 # "WASHINGTON, March 3 (Reuters) - " and similar agency datelines.
 _DATELINE = re.compile(r"^[^()\n]{0,80}\((?:[A-Z][\w.]*\s?){1,3}\)\s*[-\u2013\u2014]+\s*")
 _SUFFIX = re.compile(r"\s+[-\u2013\u2014|]\s+(Reuters|reuters\.com)\s*$")
-_SPLIT = re.compile(r"(?<=[.!?\u2026])[\"\u201d\u2019)]?\s+(?=[\"\u201c\u2018(]?[A-Z0-9$\u00a3\u20ac])")
+_SPLIT = re.compile(
+    r"(?<=[.!?\u2026])[\"\u201d\u2019)]?\s+(?=[\"\u201c\u2018(]?[A-Z0-9$\u00a3\u20ac])"
+)
 _ABBREV = re.compile(
     r"(?:\b(?:Mr|Mrs|Ms|Dr|Prof|St|Sen|Rep|Gov|Gen|Lt|Col|Inc|Corp|Co|Ltd|Jr|Sr|vs|No|Jan|Feb|"
     r"Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec|approx|est)\.|\b[A-Z]\.|\b(?:[A-Z]\.){2,})$"
@@ -75,7 +78,7 @@ def clean_text(text: str | None) -> str:
     """Plain text from feed HTML: tags dropped, entities decoded, invisible chars removed."""
     if not text:
         return ""
-    text = html.unescape(_TAGS.sub(" ", text))
+    text = html.unescape(_TAGS.sub(" ", _BLOCK_TAGS.sub("\n", text)))
     text = _INVISIBLE.sub("", text)
     text = _OPENS_NEW_TAB.sub("", text)
     lines = [_WS.sub(" ", line).strip() for line in text.splitlines()]
@@ -425,13 +428,19 @@ class Classifier:
 def load_classifier(
     models_dir: Path, embedder: Embedder | None = None, *, use_head: bool = True
 ) -> Classifier:
-    """The classifier for a models directory: narratives.yaml, heads/ and MiniLM by default."""
-    from tracker.embeddings import load_minilm
+    """The classifier for a models directory: narratives.yaml, heads/ and MiniLM by default.
+
+    Without an explicit embedder, MiniLM is wrapped in an in-memory cache so repeated
+    sentences (titles echoed in summaries, boilerplate) are embedded once.
+    """
+    from tracker.embeddings import CachedEmbedder, load_minilm
     from tracker.train import head_path, load_head
 
     narratives = load_narratives(narratives_path(models_dir))
     head = load_head(head_path(models_dir)) if use_head else None
-    return Classifier(narratives, embedder if embedder is not None else load_minilm(), head)
+    if embedder is None:
+        embedder = CachedEmbedder(load_minilm())
+    return Classifier(narratives, embedder, head)
 
 
 # --- The ``narratives`` enrichment stage (see tracker/enrich.py for the protocol) ---
@@ -551,7 +560,7 @@ def save_narrative_results(
     article_ids: Sequence[int],
     results: Sequence[ArticleResult],
 ) -> dict[str, int]:
-    """Delete then insert ``article_narratives`` and ``article_embeddings``; inside a transaction."""
+    """Delete then insert ``article_narratives`` and ``article_embeddings`` (in a transaction)."""
     from tracker.embeddings import vector_to_bytes
 
     id_rows = [(aid,) for aid in article_ids]

@@ -308,3 +308,57 @@ def serve_command(ctx: click.Context, host: str, port: int, no_sql: bool,
 
     serve(get_settings(ctx), host=host, port=port, allow_sql=not no_sql,
           open_browser=open_browser, announce=lambda line: click.echo(line, err=True))
+
+
+@cli.command("train")
+@click.option("--labels", "labels_path", required=True,
+              type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Labelled JSONL or CSV: `text` (or `title`/`body`) and `labels` (narrative ids).")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
+              help="Where to write the head (default: models/heads/narratives.json).")
+@click.option("--min-positives", type=click.IntRange(min=2), default=15, show_default=True,
+              help="Narratives with fewer positive examples keep prototype+lexicon scoring.")
+@click.option("--with-embedding", is_flag=True,
+              help="Also give the head the article's mean sentence embedding (needs more labels).")
+@click.option("--json", "as_json", is_flag=True, help="Print the fit summary as JSON.")
+@click.pass_context
+@handle_errors
+def train_command(ctx: click.Context, labels_path: Path, out: Path | None, min_positives: int,
+                  with_embedding: bool, as_json: bool) -> None:
+    """Fit the narrative head on labelled texts (thresholds calibrated by cross-validation).
+
+    After training, `tracker enrich` re-scores every article (the head's hash is
+    part of the narratives stage version).
+    """
+    from tracker.train import format_train_report, train_from_settings
+
+    report = train_from_settings(labels_path, get_settings(ctx), out=out,
+                                 min_positives=min_positives, with_embedding=with_embedding,
+                                 progress=not as_json)
+    if as_json:
+        click.echo(json.dumps({"path": str(report.path), "version": report.head.version,
+                               "narratives": {k: v.to_dict() for k, v in report.fits.items()}},
+                              indent=2))
+    else:
+        click.echo(format_train_report(report))
+
+
+@cli.command("eval")
+@click.option("--labels", "labels_path", required=True,
+              type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Labelled JSONL or CSV: `text` (or `title`/`body`) and `labels` (narrative ids).")
+@click.option("--no-head", is_flag=True, help="Ignore the trained head: prototype+lexicon only.")
+@click.option("--json", "as_json", is_flag=True,
+              help="Print the report (with the first misclassified items) as JSON.")
+@click.pass_context
+@handle_errors
+def eval_command(ctx: click.Context, labels_path: Path, no_head: bool, as_json: bool) -> None:
+    """Precision, recall and F1 per narrative on a labelled file."""
+    from tracker.evaluate import evaluate_labels, format_report
+
+    report = evaluate_labels(labels_path, get_settings(ctx), use_head=not no_head,
+                             progress=not as_json)
+    if as_json:
+        click.echo(json.dumps(report.to_dict(), indent=2, ensure_ascii=False))
+    else:
+        click.echo(format_report(report))

@@ -105,7 +105,9 @@ class EnrichSummary:
 
 def default_stages(settings: Settings) -> list[Stage]:
     """The stages ``tracker enrich`` runs, in order. Models load lazily on first use."""
-    return [EntityStage.from_settings(settings)]
+    from tracker.classify import NarrativeStage
+
+    return [EntityStage.from_settings(settings), NarrativeStage.from_settings(settings)]
 
 
 def count_pending(conn: sqlite3.Connection, stage: str, version: str) -> int:

@@ -158,7 +158,9 @@ class PRF:
 
 
 def score_predictions(
-    gold: Sequence[frozenset[str]], predicted: Sequence[frozenset[str]], narrative_ids: Sequence[str]
+    gold: Sequence[frozenset[str]],
+    predicted: Sequence[frozenset[str]],
+    narrative_ids: Sequence[str],
 ) -> dict[str, PRF]:
     """Per-narrative confusion counts for multi-label gold and predicted id sets."""
     if len(gold) != len(predicted):
@@ -244,7 +246,11 @@ def evaluate(
     ids = classifier.narratives.ids
     scores = score_predictions([i.labels for i in items], predicted, ids)
     errors = [
-        {"id": item.id, "missed": sorted(item.labels - pred), "spurious": sorted(pred - item.labels)}
+        {
+            "id": item.id,
+            "missed": sorted(item.labels - pred),
+            "spurious": sorted(pred - item.labels),
+        }
         for item, pred in zip(items, predicted, strict=True)
         if item.labels != pred
     ][:max_errors]

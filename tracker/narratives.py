@@ -202,7 +202,8 @@ def _scoring(value: Any, defaults: Mapping[str, float], path: Path, where: str) 
     if value is None:
         return dict(defaults)
     if not isinstance(value, dict):
-        raise _fail(path, where, "`scoring` must be a mapping", "write e.g. `scoring: {threshold: 0.6}`")
+        raise _fail(path, where, "`scoring` must be a mapping",
+                    "write e.g. `scoring: {threshold: 0.6}`")
     out = dict(defaults)
     for key, val in value.items():
         if key not in DEFAULT_SCORING:
@@ -215,7 +216,8 @@ def _scoring(value: Any, defaults: Mapping[str, float], path: Path, where: str) 
         raise _fail(path, where, f"threshold {out['threshold']} is outside (0, 1)",
                     "choose a threshold between 0 and 1, e.g. 0.5")
     if out["max_sentences"] < 1 or out["evidence"] < 1:
-        raise _fail(path, where, "max_sentences and evidence must be at least 1", "raise them to 1 or more")
+        raise _fail(path, where, "max_sentences and evidence must be at least 1",
+                    "raise them to 1 or more")
     return out
 
 
@@ -234,7 +236,8 @@ def parse_narratives(data: Any, path: Path, sha256: str = "") -> NarrativeSet:
     for i, entry in enumerate(data["narratives"]):
         where = f"narrative #{i + 1}"
         if not isinstance(entry, dict):
-            raise _fail(path, where, "is not a mapping", "write `- id: my_narrative` and its fields")
+            raise _fail(path, where, "is not a mapping",
+                        "write `- id: my_narrative` and its fields")
         nid = entry.get("id")
         if not isinstance(nid, str) or not _ID.match(nid):
             raise _fail(path, where, f"id {nid!r} is not a lowercase snake_case name",

@@ -80,7 +80,9 @@ def fold_ids(n: int, folds: int, seed: int = 0) -> np.ndarray:
     return ids
 
 
-def out_of_fold(x: np.ndarray, y: np.ndarray, lam: float, folds: int = 5, seed: int = 0) -> np.ndarray:
+def out_of_fold(
+    x: np.ndarray, y: np.ndarray, lam: float, folds: int = 5, seed: int = 0
+) -> np.ndarray:
     """Scores for every row from a model fitted without that row's fold."""
     ids = fold_ids(len(y), folds, seed)
     out = np.zeros(len(y))
