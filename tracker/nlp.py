@@ -9,6 +9,7 @@ pipeline for the same entities.
 from __future__ import annotations
 
 import functools
+import importlib.util
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,11 +44,15 @@ class ModelInfo:
 
 
 def _meta_path(package: str) -> Path | None:
-    import spacy.util
-
-    if not spacy.util.is_package(package):
+    # find_spec locates the package without importing it (or spaCy, ~2 s), so a
+    # night with nothing to enrich never pays for the model stack.
+    try:
+        spec = importlib.util.find_spec(package)
+    except (ImportError, ValueError):
         return None
-    path = Path(spacy.util.get_package_path(package)) / "meta.json"
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    path = Path(next(iter(spec.submodule_search_locations))) / "meta.json"
     return path if path.is_file() else None
 
 
