@@ -92,6 +92,8 @@ class EnrichSummary:
 
     articles: int = 0
     stages: dict[str, StageSummary] = field(default_factory=dict)
+    #: Ids of the articles any stage processed, so callers can tell which days changed.
+    article_ids: set[int] = field(default_factory=set)
 
     def counts(self) -> dict[str, int]:
         """Flat per-stage counts, e.g. ``{"entities.articles": 10, "entities.mentions": 31}``."""
@@ -231,6 +233,7 @@ def enrich_pending(
         summary.stages[stage.name] = stage_summary
         touched |= ids
     summary.articles = len(touched)
+    summary.article_ids = touched
     return summary
 
 

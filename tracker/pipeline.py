@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import sqlite3
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tracker.db import open_db, utcnow
+from tracker.db import open_db
 from tracker.feeds_config import load_feeds_config
 from tracker.ingest import IngestSummary, ingest_feeds, replay_dir
 from tracker.lock import write_lock
@@ -32,6 +33,20 @@ def run_ingest(
             return ingest_feeds(db, settings, feeds, force=force, progress=progress)
         finally:
             db.conn.close()
+
+
+def earliest_day(conn: sqlite3.Connection, article_ids: set[int]) -> str | None:
+    """The earliest ``day`` among these articles, or None for none."""
+    ids = sorted(article_ids)
+    days = []
+    for start in range(0, len(ids), 500):
+        chunk = ids[start:start + 500]
+        row = conn.execute(
+            f"SELECT MIN(day) FROM articles WHERE id IN ({','.join('?' * len(chunk))})", chunk
+        ).fetchone()
+        if row[0] is not None:
+            days.append(row[0])
+    return min(days) if days else None
 
 
 @dataclass
@@ -82,17 +97,13 @@ def run_nightly(
             timings["ingest"] = time.perf_counter() - start
 
             start = time.perf_counter()
-            enrich_started = utcnow()
             enriched = enrich_pending(db, settings, progress=progress)
             timings["enrich"] = time.perf_counter() - start
 
-            # Only days touched by this run's enrichment need recomputing (late articles
-            # revise recent days, as the EPU daily index does); an empty index is built whole.
-            since = db.conn.execute(
-                "SELECT MIN(a.day) FROM enrichments e JOIN articles a ON a.id = e.article_id "
-                "WHERE e.enriched_at >= ?",
-                (enrich_started,),
-            ).fetchone()[0]
+            # Only days from the earliest article enriched now need recomputing (late
+            # articles revise recent days, as the EPU daily index does); an empty index is
+            # built whole.
+            since = earliest_day(db.conn, enriched.article_ids)
             has_index = db.conn.execute("SELECT 1 FROM narrative_index LIMIT 1").fetchone() is not None
             summary = NightlySummary(ingest=ingested, enriched=enriched.articles,
                                      enrich_counts=enriched.counts(), seconds=timings)
