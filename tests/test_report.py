@@ -357,7 +357,8 @@ def test_claims_cross_links_and_quality(
     ]
     vol = {d.day: d for d in data.daily_volume}
     assert [vol[d].articles for d in days("2026-11-16", 7)] == [5, 5, 5, 5, 5, 5, 0]
-    assert vol["2026-11-22"].baseline == pytest.approx(128 / 20)
+    # Same weekday in W46 and W45 (7 a day); the two weeks before have no data yet.
+    assert (vol["2026-11-22"].baseline, vol["2026-11-22"].baseline_weeks) == (7.0, 2)
     assert [d.day for d in data.daily_volume if d.low] == ["2026-11-22"]
     assert [m.model_version for m in data.model_versions] == ["test-v1"]
 
@@ -378,6 +379,24 @@ def _shell_value(arg: str) -> object:
     if arg.startswith("'"):
         return arg[1:-1].replace("''", "'")
     return float(arg) if "." in arg else int(arg)
+
+
+def test_low_volume_compares_the_same_weekday(db: sqlite_utils.Database) -> None:
+    """Weekends are quiet every week: only an unusually quiet weekday is flagged."""
+    s = Store(db.conn)
+    s.feed("alpha", "Alpha")
+    for day in days("2026-10-19", 35):  # W43..W47
+        weekend = date.fromisoformat(day).weekday() >= 5
+        n = 2 if weekend else 10
+        if day == "2026-11-18":  # a Wednesday of the report week
+            n = 3
+        for _ in range(n):
+            s.article("alpha", day, f"Item {day}")
+    data = gather_report(db.conn, WEEK)
+    vol = {d.day: d for d in data.daily_volume}
+    assert [d.day for d in data.daily_volume if d.low] == ["2026-11-18"]
+    assert (vol["2026-11-21"].articles, vol["2026-11-21"].baseline) == (2, 2.0)
+    assert (vol["2026-11-18"].baseline, vol["2026-11-18"].baseline_weeks) == (10.0, 4)
 
 
 def test_appendix_queries_reproduce_the_figures(

@@ -394,9 +394,10 @@ ORDER BY week_articles, f.name
 
 Q_DAILY_VOLUME = NamedQuery(
     "daily_volume",
-    "Distinct articles per day of the week; a day is low when it has fewer than "
-    ":low_ratio times the mean daily count over the days with articles in the 35 days "
-    "ending with the week.",
+    "Distinct articles per day of the week against the same weekday of the four weeks "
+    "before (days without articles count as 0; weeks before the store's first article are "
+    "left out), so quiet weekends are not flagged; a day is low below :low_ratio times "
+    "that baseline.",
     """
 WITH RECURSIVE days(day) AS (
   SELECT :week_start
@@ -406,14 +407,22 @@ WITH RECURSIVE days(day) AS (
   FROM articles
   WHERE +duplicate_of IS NULL AND day BETWEEN :baseline_start AND :week_end
   GROUP BY day
-), baseline AS (
-  SELECT AVG(articles) AS mean_articles FROM counts
+), first AS (
+  SELECT day AS first_day FROM articles WHERE +duplicate_of IS NULL ORDER BY day LIMIT 1
+), lags(k) AS (
+  VALUES (7), (14), (21), (28)
+), base AS (
+  SELECT d.day, AVG(COALESCE(c.articles, 0)) AS baseline, COUNT(*) AS weeks
+  FROM days d CROSS JOIN lags CROSS JOIN first
+  LEFT JOIN counts c ON c.day = date(d.day, '-' || lags.k || ' days')
+  WHERE date(d.day, '-' || lags.k || ' days') >= first.first_day
+  GROUP BY d.day
 )
 SELECT d.day, COALESCE(c.articles, 0) AS articles, COALESCE(c.feeds, 0) AS feeds,
-  b.mean_articles AS baseline,
-  CASE WHEN b.mean_articles IS NOT NULL
-        AND COALESCE(c.articles, 0) < :low_ratio * b.mean_articles THEN 1 ELSE 0 END AS low
-FROM days d LEFT JOIN counts c ON c.day = d.day CROSS JOIN baseline b
+  b.baseline, COALESCE(b.weeks, 0) AS baseline_weeks,
+  CASE WHEN b.baseline > 0
+        AND COALESCE(c.articles, 0) < :low_ratio * b.baseline THEN 1 ELSE 0 END AS low
+FROM days d LEFT JOIN counts c ON c.day = d.day LEFT JOIN base b ON b.day = d.day
 ORDER BY d.day
 """,
 )
@@ -626,6 +635,7 @@ class DayVolume:
     articles: int
     feeds: int
     baseline: float | None
+    baseline_weeks: int
     low: bool
 
 
@@ -974,7 +984,9 @@ def gather_report(
         for r in runner.run(Q_SILENT_FEEDS)
     )
     volume = tuple(
-        DayVolume(r["day"], r["articles"], r["feeds"], r["baseline"], bool(r["low"]))
+        DayVolume(
+            r["day"], r["articles"], r["feeds"], r["baseline"], r["baseline_weeks"], bool(r["low"])
+        )
         for r in runner.run(Q_DAILY_VOLUME)
     )
     quality: dict[str, Any] = {
