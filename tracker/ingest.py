@@ -351,7 +351,7 @@ def _replay_file(conn: sqlite3.Connection, settings: Settings, feed_id: int, nam
     fetch: FetchResult | None = None
     parsed: ParsedFeed | None = None
     if read_error:
-        fetch = FetchResult(url=path.as_uri(), status="failed", error_kind="io", error=read_error)
+        fetch = FetchResult(url=path.resolve().as_uri(), status="failed", error_kind="io", error=read_error)
         fetched_at = datetime.now(UTC)
     else:
         # No base URL: the archive's file path says nothing about the publisher's links.
