@@ -9,12 +9,17 @@ its negative examples and the lexicon weight found. These roll up to article
 features (max, top-2 mean, title, lexicon over the article, ``require`` groups);
 the article score in [0, 1] is either the prior
 
-    sigmoid(scale * (pos_max - center) + lexicon_weight * tanh(lexicon / 2)
+    sigmoid(scale * (pos_max - center)
+            + lexicon_weight * (tanh(positive_weights / 2) - tanh(negative_weights / 2))
             - negative_weight * max(0, neg_max - pos_max) - require_penalty * missing)
 
 or, when a trained head exists for the narrative, a logistic regression over those
-features and the article's mean embedding, with its own calibrated threshold. The
-sentences with the highest sentence-level score are kept as evidence.
+features (optionally with the article's mean embedding), with its own calibrated
+threshold. Each sentence is scored the same way on its own; the best ones are kept
+as evidence.
+
+The end of the module is the ``narratives`` enrichment stage (:class:`NarrativeStage`)
+and its store function.
 """
 
 from __future__ import annotations

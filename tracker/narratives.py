@@ -52,8 +52,9 @@ _NARRATIVE_KEYS = {
 
 
 def _fold(text: str) -> str:
-    """Hyphens become spaces ("rate-cut" matches "rate cut"); curly quotes become straight."""
-    return _HYPHENS.sub(" ", text.translate(_QUOTES))
+    """Hyphens become spaces ("rate-cut" matches "rate cut"), curly quotes straight, runs of
+    whitespace one space (so a term's literal is a substring of every text it matches)."""
+    return " ".join(_HYPHENS.sub(" ", text.translate(_QUOTES)).split())
 
 
 @dataclass(frozen=True)
@@ -63,6 +64,8 @@ class Term:
     text: str
     weight: float
     pattern: re.Pattern[str]
+    #: Lowercase text every match must contain: a cheap test before the regex.
+    literal: str = ""
 
     @classmethod
     def compile(cls, text: str, weight: float) -> Term:
@@ -78,7 +81,9 @@ class Term:
         start = r"(?<!\w)" if core[:1].isalnum() else ""
         end = r"(?!\w)" if (wildcard or core[-1:].isalnum()) else ""
         flags = 0 if any(c.isupper() for c in core) else re.IGNORECASE
-        return cls(text=text, weight=weight, pattern=re.compile(start + body + end, flags))
+        pattern = re.compile(start + body + end, flags)
+        literal = " ".join(core.lower().split())
+        return cls(text=text, weight=weight, pattern=pattern, literal=literal)
 
 
 @dataclass(frozen=True)
@@ -90,7 +95,12 @@ class Lexicon:
     def matches(self, text: str) -> dict[str, float]:
         """The terms found in ``text`` with their weights."""
         folded = _fold(text)
-        return {t.text: t.weight for t in self.terms if t.pattern.search(folded)}
+        lower = folded.lower()
+        return {
+            t.text: t.weight
+            for t in self.terms
+            if t.literal in lower and t.pattern.search(folded)
+        }
 
     def score(self, text: str) -> float:
         """Sum of the weights of the distinct terms found in ``text``."""
