@@ -22,6 +22,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import REPO
+from tracker.migrations import MIGRATIONS
 
 pytestmark = pytest.mark.slow
 
@@ -80,6 +81,15 @@ def assert_consistent(db: Path) -> None:
     conn = sqlite3.connect(db)
     try:
         assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+        # Killed during start-up: migrations are whole and in order, and nothing was ingested yet.
+        tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        applied = ([row[0] for row in conn.execute("SELECT name FROM _migrations ORDER BY rowid")]
+                   if "_migrations" in tables else [])
+        names = [name for name, _ in MIGRATIONS]
+        assert applied == names[: len(applied)]
+        if applied != names:
+            assert "fetches" not in tables or conn.execute("SELECT COUNT(*) FROM fetches").fetchone() == (0,)
+            return
         conn.execute("INSERT INTO articles_fts(articles_fts) VALUES ('integrity-check')")
         # Each committed fetch holds exactly the articles it counted, no more, no fewer.
         mismatched = conn.execute(
