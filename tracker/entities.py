@@ -111,16 +111,22 @@ def sentence_index(starts: Sequence[int], char: int) -> int:
     return max(bisect_right(starts, char) - 1, 0)
 
 
-def sentence_spans(doc: Doc) -> list[tuple[int, int]]:
+def sentence_spans(doc: Doc, length: int | None = None) -> list[tuple[int, int]]:
     """Character (start, end) of each sentence, read from the sentence-start flags
-    (cheaper than building ``doc.sents`` Span objects)."""
+    (cheaper than building ``doc.sents`` Span objects).
+
+    ``length`` is ``len(doc.text)`` when the caller knows it: ``Doc.text`` re-joins
+    every token on each access, which cost as much as the rest of tagging.
+    """
     from spacy.attrs import SENT_START
 
+    if length is None:
+        length = len(doc.text)
     if len(doc) == 0:
-        return [(0, len(doc.text))]
+        return [(0, length)]
     flags = doc.to_array(SENT_START).tolist()
     starts = [0] + [doc[i].idx for i in range(1, len(doc)) if flags[i] == 1]
-    return list(zip(starts, [*starts[1:], len(doc.text)], strict=True))
+    return list(zip(starts, [*starts[1:], length], strict=True))
 
 
 def link_keys(text: str) -> list[str]:
@@ -239,11 +245,18 @@ class EntityTagger:
 
     def tag(self, texts: Iterable[str], batch_size: int = 256) -> list[TaggedText]:
         """Mentions (linked where possible), sentence offsets and NER figures for each text."""
-        return [self.from_doc(doc) for doc in self.docs(texts, batch_size=batch_size)]
+        limit = self.nlp.max_length
+        cut = [t[:limit] for t in texts]
+        return [self.from_doc(doc, text) for doc, text in zip(self.docs(cut, batch_size=batch_size), cut, strict=True)]
 
-    def from_doc(self, doc: Doc) -> TaggedText:
-        """Turn a Doc into gazetteer + NER mentions (in text order), sentences and figures."""
-        sentences = sentence_spans(doc)
+    def from_doc(self, doc: Doc, text: str | None = None) -> TaggedText:
+        """Turn a Doc into gazetteer + NER mentions (in text order), sentences and figures.
+
+        ``text`` is the string the Doc was made from, if the caller has it (saves re-joining tokens).
+        """
+        if text is None:
+            text = doc.text
+        sentences = sentence_spans(doc, len(text))
         starts = [s for s, _ in sentences]
         gazetteer_spans = self.matcher(doc)
         mentions = [self._mention(span, span.kb_id_, starts) for span in gazetteer_spans]
@@ -261,7 +274,7 @@ class EntityTagger:
                     mentions.append(self._mention(span, self.link(span.text), starts))
         if gazetteer_spans:
             mentions.sort(key=lambda m: m.start)
-        return TaggedText(doc.text, mentions, sentences, figures)
+        return TaggedText(text, mentions, sentences, figures)
 
     def _mention(self, span: Span, entity_id: str | None, starts: Sequence[int]) -> Mention:
         entity = self.gazetteer.by_id.get(entity_id) if entity_id else None

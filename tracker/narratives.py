@@ -8,6 +8,7 @@ file, the narrative and the fix.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import re
@@ -132,9 +133,9 @@ class Narrative:
         """Texts whose embeddings form the positive prototype."""
         return (self.description, *self.seeds, *self.positive_examples)
 
-    @property
+    @functools.cached_property
     def definition_hash(self) -> str:
-        """sha256 (12 hex) of this narrative's definition and effective scoring."""
+        """sha256 (12 hex) of this narrative's definition and effective scoring (computed once)."""
         payload = json.dumps(
             {"raw": self.raw, "scoring": dict(self.scoring)}, sort_keys=True, ensure_ascii=False
         )
