@@ -9,6 +9,7 @@ Prints a Markdown section; ``bench/run_all.py`` collects it into ``bench/RESULTS
 from __future__ import annotations
 
 import argparse
+import json
 import tempfile
 import time
 from datetime import UTC, datetime, timedelta
@@ -89,10 +90,17 @@ def main() -> None:
     """Run both benchmarks and print a Markdown section."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--files", type=int, default=None, help="replay only the first N snapshot files")
+    parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     args = parser.parse_args()
     replay = bench_replay(args.files)
     noop = bench_noop_run()
     ratio = replay["replay_s"] / replay["bare_s"]
+    if args.json:
+        print(json.dumps({"replay": {**replay, "ratio": round(ratio, 3),
+                                     "items_per_s": round(replay["items_seen"] / replay["replay_s"], 1),
+                                     "bare_items_per_s": round(replay["bare_items"] / replay["bare_s"], 1)},
+                          "noop": noop, "noop_target_s": 2.0}, indent=2))
+        return
     print("## Ingest")
     print()
     print(f"Replay of `orx365-rss-arch/daily` ({replay['files']} files, {replay['items_seen']:,} items seen, "
