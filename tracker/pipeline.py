@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import sqlite_utils
+
 from tracker.db import open_db
 from tracker.feeds_config import load_feeds_config
 from tracker.ingest import IngestSummary, ingest_feeds, replay_dir
@@ -27,12 +29,17 @@ def run_ingest(
     with write_lock(settings.db_path, wait=wait):
         db = open_db(settings.db_path)
         try:
-            if from_dir is not None:
-                return replay_dir(db, settings, from_dir, progress=progress)
-            feeds = load_feeds_config(settings.feeds_path)
-            return ingest_feeds(db, settings, feeds, force=force, progress=progress)
+            return _ingest(db, settings, from_dir=from_dir, force=force, progress=progress)
         finally:
             db.conn.close()
+
+
+def _ingest(db: sqlite_utils.Database, settings: Settings, *, from_dir: Path | None, force: bool,
+            progress: bool) -> IngestSummary:
+    if from_dir is not None:
+        return replay_dir(db, settings, from_dir, progress=progress)
+    feeds = load_feeds_config(settings.feeds_path)
+    return ingest_feeds(db, settings, feeds, force=force, progress=progress)
 
 
 def earliest_day(conn: sqlite3.Connection, article_ids: set[int]) -> str | None:
@@ -89,11 +96,7 @@ def run_nightly(
         try:
             timings: dict[str, float] = {}
             start = time.perf_counter()
-            if from_dir is not None:
-                ingested = replay_dir(db, settings, from_dir, progress=progress)
-            else:
-                feeds = load_feeds_config(settings.feeds_path)
-                ingested = ingest_feeds(db, settings, feeds, force=force, progress=progress)
+            ingested = _ingest(db, settings, from_dir=from_dir, force=force, progress=progress)
             timings["ingest"] = time.perf_counter() - start
 
             start = time.perf_counter()
