@@ -19,7 +19,7 @@ import click
 from tracker import __version__
 from tracker.errors import TrackerError
 from tracker.ingest import IngestSummary
-from tracker.pipeline import run_ingest, run_nightly
+from tracker.pipeline import run_enrich, run_index, run_ingest, run_nightly, run_report
 from tracker.settings import Settings, load_settings
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -174,20 +174,11 @@ def index_command(ctx: click.Context, since: str | None, min_articles: int | Non
     # Imported here so that other commands do not pay for numpy at start-up.
     from dataclasses import asdict
 
-    from tracker.db import open_db
-    from tracker.index import build_index
-    from tracker.lock import write_lock
-
     settings = get_settings(ctx, index_min_articles=min_articles, index_base_start=base_start,
                             index_base_end=base_end, index_smooth_days=smooth_days,
                             index_z_window=z_window, index_spike_z=spike_z,
                             index_spike_min_articles=spike_min_articles)
-    with write_lock(settings.db_path, wait=wait):
-        db = open_db(settings.db_path)
-        try:
-            summary = build_index(db, settings, since=since)
-        finally:
-            db.conn.close()
+    summary = run_index(settings, since=since, wait=wait)
     if as_json:
         click.echo(json.dumps(asdict(summary), indent=2))
     elif not summary.rows:
@@ -209,20 +200,7 @@ def index_command(ctx: click.Context, since: str | None, min_articles: int | Non
 @handle_errors
 def report_command(ctx: click.Context, week: str | None, out_dir: Path | None, pdf: bool) -> None:
     """Write the week's narrative report as Markdown and self-contained HTML (optionally PDF)."""
-    from tracker.db import open_db
-    from tracker.report import write_report
-
-    settings = get_settings(ctx, report_dir=out_dir)
-    if not settings.db_path.exists():
-        raise TrackerError(
-            f"No database at {settings.db_path}: run `tracker run` (or `tracker ingest`) first, "
-            "or point --db / TRACKER_DB at an existing tracker database."
-        )
-    db = open_db(settings.db_path)
-    try:
-        result = write_report(db, settings, week=week, out_dir=settings.report_dir, pdf=pdf)
-    finally:
-        db.conn.close()
+    result = run_report(get_settings(ctx, report_dir=out_dir), week=week, pdf=pdf)
     for line in result.summary:
         click.echo(line)
     for path in result.paths:
@@ -250,18 +228,8 @@ def enrich_command(ctx: click.Context, limit: int | None, batch_size: int, wait:
     processed, so re-running is cheap; a new model, gazetteer or stage version
     re-enriches everything.
     """
-    from tracker.db import open_db
-    from tracker.enrich import enrich_pending
-    from tracker.lock import write_lock
-
-    settings = get_settings(ctx)
-    with write_lock(settings.db_path, wait=wait):
-        db = open_db(settings.db_path)
-        try:
-            summary = enrich_pending(db, settings, limit=limit, batch_size=batch_size,
-                                     progress=not as_json)
-        finally:
-            db.conn.close()
+    summary = run_enrich(get_settings(ctx), limit=limit, batch_size=batch_size, wait=wait,
+                         progress=not as_json)
     if as_json:
         click.echo(json.dumps({"articles": summary.articles, "counts": summary.counts(),
                                "versions": {n: s.version for n, s in summary.stages.items()}},

@@ -4,17 +4,36 @@ from __future__ import annotations
 
 import sqlite3
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlite_utils
 
 from tracker.db import open_db
+from tracker.errors import TrackerError
 from tracker.feeds_config import load_feeds_config
 from tracker.ingest import IngestSummary, ingest_feeds, replay_dir
 from tracker.lock import write_lock
 from tracker.settings import Settings
+
+if TYPE_CHECKING:
+    from tracker.enrich import EnrichSummary
+    from tracker.index import IndexSummary
+    from tracker.report import ReportResult
+
+
+@contextmanager
+def locked_db(settings: Settings, *, wait: float = 0.0) -> Iterator[sqlite_utils.Database]:
+    """The database, opened (migrated) under the write lock, closed afterwards."""
+    with write_lock(settings.db_path, wait=wait):
+        db = open_db(settings.db_path)
+        try:
+            yield db
+        finally:
+            db.conn.close()
 
 
 def run_ingest(
@@ -26,12 +45,41 @@ def run_ingest(
     progress: bool = False,
 ) -> IngestSummary:
     """Ingest the configured feeds (or replay a snapshot folder) under the write lock."""
-    with write_lock(settings.db_path, wait=wait):
-        db = open_db(settings.db_path)
-        try:
-            return _ingest(db, settings, from_dir=from_dir, force=force, progress=progress)
-        finally:
-            db.conn.close()
+    with locked_db(settings, wait=wait) as db:
+        return _ingest(db, settings, from_dir=from_dir, force=force, progress=progress)
+
+
+def run_enrich(settings: Settings, *, limit: int | None = None, batch_size: int = 256,
+               wait: float = 0.0, progress: bool = False) -> EnrichSummary:
+    """Enrich pending articles (every stage) under the write lock."""
+    from tracker.enrich import enrich_pending
+
+    with locked_db(settings, wait=wait) as db:
+        return enrich_pending(db, settings, limit=limit, batch_size=batch_size, progress=progress)
+
+
+def run_index(settings: Settings, *, since: str | None = None, wait: float = 0.0) -> IndexSummary:
+    """Recompute the narrative index (from ``since`` on) under the write lock."""
+    from tracker.index import build_index
+
+    with locked_db(settings, wait=wait) as db:
+        return build_index(db, settings, since=since)
+
+
+def run_report(settings: Settings, *, week: str | None = None, pdf: bool = False) -> ReportResult:
+    """Write the weekly report from an existing database into ``settings.report_dir``."""
+    from tracker.report import write_report
+
+    if not settings.db_path.exists():
+        raise TrackerError(
+            f"No database at {settings.db_path}: run `tracker run` (or `tracker ingest`) first, "
+            "or point --db / TRACKER_DB at an existing tracker database."
+        )
+    db = open_db(settings.db_path)
+    try:
+        return write_report(db, settings, week=week, out_dir=settings.report_dir, pdf=pdf)
+    finally:
+        db.conn.close()
 
 
 def _ingest(db: sqlite_utils.Database, settings: Settings, *, from_dir: Path | None, force: bool,
@@ -91,31 +139,27 @@ def run_nightly(
     from tracker.enrich import enrich_pending
     from tracker.index import build_index
 
-    with write_lock(settings.db_path, wait=wait):
-        db = open_db(settings.db_path)
-        try:
-            timings: dict[str, float] = {}
-            start = time.perf_counter()
-            ingested = _ingest(db, settings, from_dir=from_dir, force=force, progress=progress)
-            timings["ingest"] = time.perf_counter() - start
+    with locked_db(settings, wait=wait) as db:
+        timings: dict[str, float] = {}
+        start = time.perf_counter()
+        ingested = _ingest(db, settings, from_dir=from_dir, force=force, progress=progress)
+        timings["ingest"] = time.perf_counter() - start
 
-            start = time.perf_counter()
-            enriched = enrich_pending(db, settings, progress=progress)
-            timings["enrich"] = time.perf_counter() - start
+        start = time.perf_counter()
+        enriched = enrich_pending(db, settings, progress=progress)
+        timings["enrich"] = time.perf_counter() - start
 
-            # Only days from the earliest article enriched now need recomputing (late
-            # articles revise recent days, as the EPU daily index does); an empty index is
-            # built whole.
-            since = earliest_day(db.conn, enriched.article_ids)
-            has_index = db.conn.execute("SELECT 1 FROM narrative_index LIMIT 1").fetchone() is not None
-            summary = NightlySummary(ingest=ingested, enriched=enriched.articles,
-                                     enrich_counts=enriched.counts(), seconds=timings)
-            if since is not None or not has_index:
-                start = time.perf_counter()
-                indexed = build_index(db, settings, since=since if has_index else None)
-                timings["index"] = time.perf_counter() - start
-                summary.days_indexed = indexed.days
-                summary.index_since = since if has_index else None
-            return summary
-        finally:
-            db.conn.close()
+        # Only days from the earliest article enriched now need recomputing (late
+        # articles revise recent days, as the EPU daily index does); an empty index is
+        # built whole.
+        since = earliest_day(db.conn, enriched.article_ids)
+        has_index = db.conn.execute("SELECT 1 FROM narrative_index LIMIT 1").fetchone() is not None
+        summary = NightlySummary(ingest=ingested, enriched=enriched.articles,
+                                 enrich_counts=enriched.counts(), seconds=timings)
+        if since is not None or not has_index:
+            start = time.perf_counter()
+            indexed = build_index(db, settings, since=since if has_index else None)
+            timings["index"] = time.perf_counter() - start
+            summary.days_indexed = indexed.days
+            summary.index_since = since if has_index else None
+        return summary
