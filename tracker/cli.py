@@ -96,12 +96,21 @@ _wait_option = click.option(
 )
 
 
+def _ingest_options(fn: F) -> F:
+    """The options ``ingest`` and ``run`` share: what to fetch, how to wait, how to report."""
+    for option in reversed([
+        _feeds_option,
+        _from_dir_option,
+        click.option("--force", is_flag=True, help="Fetch every feed now, ignoring poll_minutes."),
+        _wait_option,
+        click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON."),
+    ]):
+        fn = option(fn)
+    return fn
+
+
 @cli.command()
-@_feeds_option
-@_from_dir_option
-@click.option("--force", is_flag=True, help="Fetch every feed now, ignoring poll_minutes.")
-@_wait_option
-@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@_ingest_options
 @click.pass_context
 @handle_errors
 def ingest(ctx: click.Context, feeds_path: Path | None, from_dir: Path | None, force: bool,
@@ -121,11 +130,7 @@ def ingest(ctx: click.Context, feeds_path: Path | None, from_dir: Path | None, f
 
 
 @cli.command()
-@_feeds_option
-@_from_dir_option
-@click.option("--force", is_flag=True, help="Fetch every feed now, ignoring poll_minutes.")
-@_wait_option
-@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@_ingest_options
 @click.pass_context
 @handle_errors
 def run(ctx: click.Context, feeds_path: Path | None, from_dir: Path | None, force: bool,
