@@ -82,3 +82,18 @@ def test_replay_of_a_missing_folder_says_how_to_fix(tmp_path: Path) -> None:
     (tmp_path / "empty").mkdir()
     with pytest.raises(TrackerError, match="no snapshot files"):
         replay_dir(db, Settings(), tmp_path / "empty")
+
+
+def test_replay_into_a_known_feed_keeps_its_url(tmp_path: Path, shared_data: Path) -> None:
+    from tracker.db import transaction
+    from tracker.feeds_config import FeedConfig
+    from tracker.store import upsert_feed
+
+    daily = shared_data / "orx365-rss-arch" / "daily"
+    db = open_db(tmp_path / "replay.db")
+    with transaction(db.conn):
+        upsert_feed(db.conn, FeedConfig(name="ft_home", url="https://www.ft.com/rss/home"))
+    replay_dir(db, Settings(), daily, files=subset(daily, days=2))
+    urls = dict(db.execute("SELECT name, url FROM feeds").fetchall())
+    assert urls["ft_home"] == "https://www.ft.com/rss/home"
+    assert urls["wsj_economy"] == (daily / "wsj_economy").resolve().as_uri()

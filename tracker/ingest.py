@@ -306,10 +306,16 @@ def replay_dir(
     conn = db.conn
     with transaction(conn):
         run_id = start_run(conn, f"replay {directory}")
+        folders: dict[str, Path] = {}
+        for name, path in todo:
+            folders.setdefault(name, path.parent)
         ids: dict[str, int] = {}
-        for name in sorted({name for name, _ in todo}):
-            ids[name] = upsert_feed(conn, FeedConfig(name=name, url=(directory / name).resolve().as_uri()
-                                                     if (directory / name).is_dir() else directory.resolve().as_uri()))
+        for name, folder in sorted(folders.items()):
+            # A feed already known (say, live from feeds.yaml) keeps its URL and settings:
+            # the archive is a past of that feed, not a new address for it.
+            row = conn.execute("SELECT id FROM feeds WHERE name = ?", (name,)).fetchone()
+            ids[name] = int(row[0]) if row else upsert_feed(
+                conn, FeedConfig(name=name, url=folder.resolve().as_uri()))
     summary = IngestSummary(run_id=run_id)
     with _progress(todo, f"Replaying {directory.name or directory}", progress) as items:
         for name, path in items:
