@@ -204,3 +204,13 @@ def test_file_urls_support_conditional_get(db: sqlite_utils.Database, settings: 
     assert [f["status"] for f in fetches(db)] == ["ok", "not_modified"]
     missing = ingest_feeds(db, settings, [feed("gone", (tmp_path / "nope.xml").as_uri())])
     assert missing.feeds_failed == 1 and "404" in fetches(db)[-1]["error"]
+
+
+def test_wrong_declared_type_is_noted_but_not_malformed(db: sqlite_utils.Database, settings: Settings) -> None:
+    with serve({"/feed": lambda h: send(h, 200, BODY, {"Content-Type": "text/plain"})}) as srv:
+        ingest_feeds(db, settings, [feed("f", srv.url("/feed"))])
+    [fetch] = fetches(db)
+    # The XML parsed whole: status ok, with feedparser's complaint kept for the record.
+    assert (fetch["status"], fetch["bozo"], fetch["error"]) == ("ok", 1, None)
+    assert "NonXMLContentType" in fetch["bozo_message"]
+    assert db["articles"].count == 2

@@ -239,6 +239,10 @@ def cap_author_fields(body: bytes, limit: int = MAX_AUTHOR_CHARS) -> bytes:
     return body if capped == text else capped.encode(codec)
 
 
+#: feedparser complaints about HTTP metadata, not about the document's XML.
+_BENIGN_BOZO = (feedparser.CharacterEncodingOverride, feedparser.NonXMLContentType)
+
+
 def parse_document(
     body: bytes,
     *,
@@ -286,6 +290,10 @@ def parse_document(
         else:
             result.error_kind = "parse_error"
             result.error = f"not a parseable feed ({bozo_message or 'no feed elements found'})"
+    elif bozo and isinstance(problem, _BENIGN_BOZO):
+        # The XML parsed whole; only the declared type or charset disagreed with the
+        # document. Keep feedparser's complaint (bozo, bozo_message) without calling it malformed.
+        pass
     elif bozo:
         result.status = "partial"
         result.error_kind = "malformed"
