@@ -36,6 +36,7 @@ from tracker.store import (
     save_entries,
     start_run,
     update_feed_state,
+    update_fetch,
     upsert_feed,
 )
 
@@ -153,8 +154,7 @@ def store_fetch(
     if parsed is not None and status != "failed":
         stats = save_entries(conn, feed_id, fetch_id, parsed.entries, fetched_iso,
                              window_days=settings.title_dedupe_days)
-        conn.execute("UPDATE fetches SET items_new = ?, items_duplicate = ? WHERE id = ?",
-                     (stats.new, stats.duplicates, fetch_id))
+        update_fetch(conn, fetch_id, items_new=stats.new, items_duplicate=stats.duplicates)
         outcome.items_seen, outcome.items_new, outcome.items_duplicate = (
             parsed.items_seen, stats.new, stats.duplicates)
         if stats.new:
