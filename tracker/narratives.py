@@ -40,6 +40,7 @@ DEFAULT_SCORING: dict[str, float] = {
 }
 _INT_SCORING = {"max_sentences", "evidence"}
 _NARRATIVE_KEYS = {
+    "guide",
     "id",
     "label",
     "description",

