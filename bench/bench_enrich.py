@@ -27,12 +27,14 @@ import tempfile
 import time
 from pathlib import Path
 
-from tracker.classify import article_sentences, load_classifier, split_article_text
-from tracker.db import open_db, transaction
-from tracker.embeddings import load_minilm
-from tracker.enrich import DEFAULT_BATCH_SIZE, article_text, default_stages, enrich_pending
-from tracker.nlp import load_nlp
-from tracker.settings import Settings
+from tracker.base.db import open_db, transaction
+from tracker.base.settings import Settings
+from tracker.enrich.classifier import article_sentences, load_classifier
+from tracker.enrich.embeddings import load_minilm
+from tracker.enrich.narrative_stage import split_article_text
+from tracker.enrich.nlp import load_nlp
+from tracker.enrich.runner import DEFAULT_BATCH_SIZE, article_text, enrich_pending
+from tracker.enrich.stages import default_stages
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 SOURCES = [

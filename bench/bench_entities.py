@@ -67,7 +67,7 @@ def timed(fn: Callable[[], Any]) -> tuple[float, float]:
 
 def make_db(path: Path, texts: list[str]) -> Any:
     """A fresh database with one feed and one article per headline."""
-    from tracker.db import open_db, transaction
+    from tracker.base.db import open_db, transaction
 
     db = open_db(path)
     with transaction(db.conn) as conn:
@@ -93,9 +93,10 @@ def main(argv: list[str] | None = None) -> int:
 
     import spacy
 
-    from tracker.enrich import EntityStage, enrich_pending
-    from tracker.nlp import KEEP_COMPONENTS, load_nlp, model_info
-    from tracker.settings import load_settings
+    from tracker.base.settings import load_settings
+    from tracker.enrich.entity_stage import EntityStage
+    from tracker.enrich.nlp import KEEP_COMPONENTS, load_nlp, model_info
+    from tracker.enrich.runner import enrich_pending
 
     texts = load_headlines(args.source, args.n)
     words = sum(len(t.split()) for t in texts)

@@ -31,9 +31,9 @@ from typing import Any
 
 import sqlite_utils
 
-from tracker.db import open_db, transaction
-from tracker.index import build_index
-from tracker.settings import Settings
+from tracker.base.db import open_db, transaction
+from tracker.base.settings import Settings
+from tracker.index.store import build_index
 
 NARRATIVES = ["ai_productivity", "crypto_legitimacy", "fed_easing_liquidity", "ai_to_crypto_rotation"]
 BASELINE_SQL = """

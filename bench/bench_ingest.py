@@ -18,10 +18,11 @@ from xml.sax.saxutils import escape
 
 import feedparser
 
-from tracker.db import open_db
-from tracker.feeds_config import FeedConfig
-from tracker.ingest import ingest_feeds, replay_dir, snapshot_files
-from tracker.settings import Settings
+from tracker.base.db import open_db
+from tracker.base.settings import Settings
+from tracker.ingest.feeds import FeedConfig
+from tracker.ingest.replay import replay_dir, snapshot_files
+from tracker.ingest.runner import ingest_feeds
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 DAILY = SHARED / "orx365-rss-arch" / "daily"

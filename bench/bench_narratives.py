@@ -37,18 +37,14 @@ import yaml
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from tracker.classify import (  # noqa: E402
-    Classifier,
-    NarrativeStage,
-    article_sentences,
-    split_article_text,
-)
-from tracker.db import open_db, transaction  # noqa: E402
-from tracker.embeddings import CachedEmbedder, load_minilm  # noqa: E402
-from tracker.enrich import article_text, enrich_pending  # noqa: E402
-from tracker.narratives import load_narratives  # noqa: E402
-from tracker.settings import load_settings  # noqa: E402
-from tracker.train import head_path, load_head  # noqa: E402
+from tracker.base.db import open_db, transaction  # noqa: E402
+from tracker.base.settings import load_settings  # noqa: E402
+from tracker.enrich.classifier import FEATURES, Classifier, article_sentences  # noqa: E402
+from tracker.enrich.embeddings import CachedEmbedder, load_minilm  # noqa: E402
+from tracker.enrich.head import head_path, load_head  # noqa: E402
+from tracker.enrich.narrative_stage import NarrativeStage, split_article_text  # noqa: E402
+from tracker.enrich.narratives import load_narratives  # noqa: E402
+from tracker.enrich.runner import article_text, enrich_pending  # noqa: E402
 
 DATA = REPO.parent / "shared" / "data"
 SOURCES = [
@@ -93,7 +89,7 @@ def main() -> int:
     articles = load_articles(args.articles, args.seed)
     models = REPO / "models"
     narratives = load_narratives(models / "narratives.yaml")
-    head = load_head(head_path(models))
+    head = load_head(head_path(models), len(FEATURES))
     minilm = load_minilm()
     minilm.encode(["warm up the model", "and its tokenizer"])
     max_sentences = int(narratives.scoring["max_sentences"])
@@ -165,7 +161,7 @@ def main() -> int:
         data["narratives"][0]["seeds"].append("benchmark-only extra seed phrase")
         edited = Path(tmp) / "narratives.yaml"
         edited.write_text(yaml.safe_dump(data))
-        logging.getLogger("tracker.classify").setLevel(logging.ERROR)
+        logging.getLogger("tracker.enrich.classifier").setLevel(logging.ERROR)
         second = NarrativeStage(load_narratives(edited), head, minilm)
         re_wall, re_cpu, again = timed(lambda: enrich_pending(db, settings, stages=[second]))
         cache_rows = conn.execute("SELECT COUNT(*) FROM embedding_cache").fetchone()[0]

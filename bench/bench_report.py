@@ -8,7 +8,7 @@ warm-up:
 
 * baseline: the bare query that reads the week's member articles (the least any report
   of the week's narratives has to read);
-* gather: :func:`tracker.report.gather_report` (every named query + centrality);
+* gather: :func:`tracker.report.gather.gather_report` (every named query + centrality);
 * render: Markdown + HTML (with the SVG charts) from the gathered data.
 
 Ratios are against the baseline measured in the same run. Run:
@@ -29,10 +29,12 @@ import time
 from pathlib import Path
 from typing import Any
 
-from tracker.db import open_db, transaction
-from tracker.index import build_index
-from tracker.report import gather_report, parse_week, render_charts, render_html, render_markdown
-from tracker.settings import Settings
+from tracker.base.db import open_db, transaction
+from tracker.base.settings import Settings
+from tracker.index.store import build_index
+from tracker.report.gather import gather_report
+from tracker.report.render import render_charts, render_html, render_markdown
+from tracker.report.weeks import parse_week
 
 WEEK = "2025-W52"
 BASELINE_SQL = """

@@ -6,7 +6,7 @@ ingest, tags entities and narratives with a small keyword tagger (no models: thi
 measures the queries, not the tagging), then copies everything ``--scale`` times
 (ten copies of the feeds side by side, and earlier "eras" of the same ten months) so
 ``--scale 100`` gives about a million articles, builds the index with
-``tracker.index.build_index`` and times every canned query in ``db/datasette/metadata.yml``:
+``tracker.index.store.build_index`` and times every canned query in ``tracker/serve/datasette/metadata.yml``:
 
 * raw: the query's SQL on a read-only sqlite3 connection;
 * served: ``GET /tracker/<query>.json`` through Datasette in-process (what a user waits for,
@@ -38,11 +38,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from tracker.db import open_db, transaction
-from tracker.index import build_index
+from tracker.base.db import open_db, transaction
+from tracker.base.settings import PROJECT_DIR, Settings
+from tracker.index.store import build_index
 from tracker.pipeline import run_ingest
-from tracker.serve import build_datasette, load_metadata
-from tracker.settings import PROJECT_DIR, Settings
+from tracker.serve.server import build_datasette, load_metadata
 
 ARCHIVE = PROJECT_DIR.parent / "shared" / "data" / "orx365-rss-arch" / "daily"
 ERA_DAYS = 310

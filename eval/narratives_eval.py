@@ -35,21 +35,21 @@ import numpy as np
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from tracker.classify import Classifier, load_classifier  # noqa: E402
-from tracker.embeddings import CachedEmbedder, load_minilm  # noqa: E402
-from tracker.evaluate import (  # noqa: E402
+from tracker.enrich.classifier import Classifier, load_classifier  # noqa: E402
+from tracker.enrich.embeddings import CachedEmbedder, load_minilm  # noqa: E402
+from tracker.enrich.head import save_head  # noqa: E402
+from tracker.learn.evaluate import (  # noqa: E402
     PRF,
     LabelledText,
     evaluate,
     read_labels,
     score_predictions,
 )
-from tracker.train import (  # noqa: E402
+from tracker.learn.train import (  # noqa: E402
     article_inputs,
     fit_head,
     fold_ids,
     labels_digest,
-    save_head,
 )
 
 LABELS = REPO / "eval" / "labels" / "narratives.jsonl"

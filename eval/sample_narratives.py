@@ -16,7 +16,15 @@ Strata (an item drawn by several keeps the first):
   are represented;
 - ``keyword:rotation``: items with an AI term and a crypto term (the rotation narrative needs both).
 
+Round 2 (``--round 2 --exclude ROUND1/pool_index.jsonl``) tops up the narratives whose
+positives fell short of 250 in round 1 (ai_productivity 200, fed_easing_liquidity 215) and
+the rare rotation narrative, from items not drawn before: AI items that also name money or
+markets, Fed/central-bank items and embedding neighbours outside the crypto-publisher export
+(which swamped round 1's embedding strata), and tighter AI-and-crypto patterns.
+
 Usage: .venv/bin/python eval/sample_narratives.py --out /work/scratch/narr/sample
+       .venv/bin/python eval/sample_narratives.py --round 2 --exclude /work/scratch/narr/sample/pool_index.jsonl \
+           --out /work/scratch/narr/sample2
 """
 
 from __future__ import annotations
@@ -83,6 +91,24 @@ EMBED_QUERIES = {
 }
 
 
+# Round 2 strata: name -> (pattern, items, skip the crypto-publisher export?)
+AI_MONEY = (
+    r"(?=.*" + AI + r")(?=.*\b(spend\w*|capex|invest\w*|revenue|earnings|profit\w*|valuation|bubble|"
+    r"stocks?|shares|billion|bn|productivity|jobs|layoffs?|data cent(er|re)s?|IPO|funding|raises?|deal)\b)"
+)
+ROTATION_TIGHT = (
+    r"(?=.*\b(miners?|mining)\b)(?=.*\b(AI|HPC|high.performance computing|data cent(er|re)s?)\b)"
+    r"|(?=.*\b(AI stocks|AI trade|Nvidia|tech stocks|chip stocks)\b)(?=.*\b(bitcoin|crypto\w*)\b)"
+    r"|(?=.*\b(Tether|Binance|Coinbase|crypto (fund|firm|exchange)s?)\b)(?=.*\b(AI|artificial intelligence)\b)"
+)
+ROUND2 = {
+    "keyword2:ai_productivity": (AI_MONEY, 170, True),
+    "keyword2:fed_easing_liquidity": (PATTERNS["fed_easing_liquidity"], 170, True),
+    "keyword2:ai_to_crypto_rotation": (ROTATION_TIGHT, 150, False),
+}
+ROUND2_EMBEDDING = {"ai_productivity": 60, "fed_easing_liquidity": 60}
+
+
 def clean(value: Any) -> str:
     """Feed HTML to one line of text."""
     text = html.unescape(re.sub(r"<[^>]+>", " ", str(value or "")))
@@ -141,16 +167,28 @@ def main() -> None:
     """Draw the sample and write the batches."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--round", type=int, default=1, choices=(1, 2))
+    parser.add_argument("--exclude", type=Path, help="pool_index.jsonl of earlier rounds (round 2)")
     args = parser.parse_args()
-    rng = random.Random(SEED)
+    rng = random.Random(SEED + args.round - 1)
     pool = load_pool()
     print(f"pool: {len(pool)} distinct items")
     chosen: dict[int, str] = {}
+    excluded: set[tuple[str, str]] = set()
+    if args.exclude:
+        for line in args.exclude.open(encoding="utf-8"):
+            row = json.loads(line)
+            excluded.add((row["source"], row["key"]))
 
     def take(indices: list[int], n: int, how: str) -> None:
-        fresh = [i for i in indices if i not in chosen]
+        fresh = [i for i in indices if i not in chosen and (pool[i]["source"], pool[i]["key"]) not in excluded]
         for i in rng.sample(fresh, min(n, len(fresh))):
             chosen[i] = how
+
+    if args.round == 2:
+        _round2(pool, take)
+        write_sample(args.out, pool, chosen, rng, double=0)
+        return
 
     by_archive: dict[str, list[int]] = {}
     for i, item in enumerate(pool):
@@ -178,26 +216,48 @@ def main() -> None:
         n = ROTATION_EMBEDDING if nid == "ai_to_crypto_rotation" else EMBEDDING_PER_NARRATIVE
         take(top, n, f"embedding:{nid}")
 
+    write_sample(args.out, pool, chosen, rng, double=DOUBLE)
+
+
+def _round2(pool: list[dict[str, Any]], take: Any) -> None:
+    """Round 2 strata (see the module docstring)."""
+    import numpy as np
+
+    for how, (pattern, n, skip_crypto) in ROUND2.items():
+        rx = re.compile(pattern, re.S)
+        hits = [i for i, item in enumerate(pool)
+                if rx.search(item["text"]) and not (skip_crypto and item["archive"] == "cryptopanic-2025")]
+        take(hits, n, how)
+    general = [i for i, item in enumerate(pool) if item["archive"] != "cryptopanic-2025"]
+    vectors = embed([pool[i]["text"][:300] for i in general])
+    for nid, n in ROUND2_EMBEDDING.items():
+        sims = vectors @ embed([EMBED_QUERIES[nid]])[0]
+        take([general[int(j)] for j in np.argsort(-sims)[:2000]], n, f"embedding2:{nid}")
+
+
+def write_sample(out: Path, pool: list[dict[str, Any]], chosen: dict[int, str], rng: random.Random,
+                 double: int) -> None:
+    """Shuffle the chosen items, write the index, the batches and the double-labelling list."""
     order = list(chosen)
     rng.shuffle(order)
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "batches").mkdir(exist_ok=True)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "batches").mkdir(exist_ok=True)
     index = []
     for i in order:
         item = pool[i]
         uid = "n" + hashlib.sha256(f"{item['source']}|{item['key']}".encode()).hexdigest()[:10]
         index.append({"uid": uid, "source": item["source"], "key": item["key"], "day": item["day"],
                       "sampled_by": chosen[i], "text": item["text"]})
-    with (args.out / "pool_index.jsonl").open("w", encoding="utf-8") as fh:
+    with (out / "pool_index.jsonl").open("w", encoding="utf-8") as fh:
         for row in index:
             fh.write(json.dumps({k: v for k, v in row.items() if k != "text"}, ensure_ascii=False) + "\n")
     for b in range(0, len(index), BATCH):
-        with (args.out / "batches" / f"batch_{b // BATCH:03d}.jsonl").open("w", encoding="utf-8") as fh:
+        with (out / "batches" / f"batch_{b // BATCH:03d}.jsonl").open("w", encoding="utf-8") as fh:
             for row in index[b:b + BATCH]:
                 fh.write(json.dumps({"uid": row["uid"], "text": row["text"]}, ensure_ascii=False) + "\n")
-    randoms = [row["uid"] for row in index]
-    double = sorted(rng.sample(randoms, DOUBLE))
-    (args.out / "double.txt").write_text("\n".join(double) + "\n")
+    if double:
+        twice = sorted(rng.sample([row["uid"] for row in index], double))
+        (out / "double.txt").write_text("\n".join(twice) + "\n")
     counts: dict[str, int] = {}
     for how in chosen.values():
         counts[how] = counts.get(how, 0) + 1

@@ -82,8 +82,8 @@ def _norm(text: str) -> str:
 
 def evaluate(rows: list[tuple[str, list[str]]]) -> Report:
     """Tag every headline and score each labelled entity string."""
-    from tracker.enrich import EntityStage
-    from tracker.settings import load_settings
+    from tracker.base.settings import load_settings
+    from tracker.enrich.entity_stage import EntityStage
 
     stage = EntityStage.from_settings(load_settings())
     report = Report(headlines=len(rows), version=stage.version)

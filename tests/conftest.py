@@ -8,10 +8,8 @@ from pathlib import Path
 import pytest
 import sqlite_utils
 
-from tracker.db import open_db
-
-REPO = Path(__file__).resolve().parent.parent
-SHARED_DATA = REPO.parent / "shared" / "data"
+from tests.paths import SHARED_DATA
+from tracker.base.db import open_db
 
 
 @pytest.fixture

@@ -8,10 +8,13 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from tracker.base.db import open_db
+from tracker.base.resources import sample_feeds
+from tracker.base.settings import Settings
 from tracker.cli import cli
-from tracker.db import open_db
 from tracker.pipeline import run_nightly
-from tracker.settings import SAMPLE_FEEDS, Settings
+
+SAMPLE_FEEDS = sample_feeds()
 
 TABLES = ("articles", "mentions", "claims", "article_narratives", "narrative_index", "narrative_entity_daily")
 

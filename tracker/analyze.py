@@ -6,8 +6,9 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from tracker.enrich import Stage, default_stages
-from tracker.settings import Settings
+from tracker.base.settings import Settings
+from tracker.enrich.runner import Stage
+from tracker.enrich.stages import default_stages
 
 
 def analyze_text(

@@ -1,7 +1,7 @@
 """The ``tracker`` command line: a thin click group over the library.
 
 Each command builds settings, calls one library function and turns a
-:class:`~tracker.errors.TrackerError` into a clear message and exit status.
+:class:`~tracker.base.errors.TrackerError` into a clear message and exit status.
 """
 
 from __future__ import annotations
@@ -17,10 +17,10 @@ from typing import Any, TypeVar
 import click
 
 from tracker import __version__
-from tracker.errors import TrackerError
-from tracker.ingest import IngestSummary
+from tracker.base.errors import TrackerError
+from tracker.base.settings import Settings, load_settings
+from tracker.ingest.runner import IngestSummary
 from tracker.pipeline import run_enrich, run_index, run_ingest, run_nightly, run_report
-from tracker.settings import Settings, load_settings
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -277,7 +277,7 @@ def analyze_command(ctx: click.Context, source: Any, as_json: bool) -> None:
 def serve_command(ctx: click.Context, host: str, port: int, no_sql: bool,
                   open_browser: bool) -> None:
     """Explore the database in Datasette (read-only): canned queries, search, index charts."""
-    from tracker.serve import serve
+    from tracker.serve.server import serve
 
     serve(get_settings(ctx), host=host, port=port, allow_sql=not no_sql,
           open_browser=open_browser, announce=lambda line: click.echo(line, err=True))
@@ -303,7 +303,7 @@ def train_command(ctx: click.Context, labels_path: Path, out: Path | None, min_p
     After training, `tracker enrich` re-scores every article (the head's hash is
     part of the narratives stage version).
     """
-    from tracker.train import format_train_report, train_from_settings
+    from tracker.learn.train import format_train_report, train_from_settings
 
     report = train_from_settings(labels_path, get_settings(ctx), out=out,
                                  min_positives=min_positives, with_embedding=with_embedding,
@@ -327,7 +327,7 @@ def train_command(ctx: click.Context, labels_path: Path, out: Path | None, min_p
 @handle_errors
 def eval_command(ctx: click.Context, labels_path: Path, no_head: bool, as_json: bool) -> None:
     """Precision, recall and F1 per narrative on a labelled file."""
-    from tracker.evaluate import evaluate_labels, format_report
+    from tracker.learn.evaluate import evaluate_labels, format_report
 
     report = evaluate_labels(labels_path, get_settings(ctx), use_head=not no_head,
                              progress=not as_json)

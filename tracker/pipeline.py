@@ -12,17 +12,18 @@ from typing import TYPE_CHECKING, Any
 
 import sqlite_utils
 
-from tracker.db import open_db
-from tracker.errors import TrackerError
-from tracker.feeds_config import load_feeds_config
-from tracker.ingest import IngestSummary, ingest_feeds, replay_dir
-from tracker.lock import write_lock
-from tracker.settings import Settings
+from tracker.base.db import open_db
+from tracker.base.errors import TrackerError
+from tracker.base.lock import write_lock
+from tracker.base.settings import Settings
+from tracker.ingest.feeds import load_feeds_config
+from tracker.ingest.replay import replay_dir
+from tracker.ingest.runner import IngestSummary, ingest_feeds
 
 if TYPE_CHECKING:
-    from tracker.enrich import EnrichSummary
-    from tracker.index import IndexSummary
-    from tracker.report import ReportResult
+    from tracker.enrich.runner import EnrichSummary
+    from tracker.index.store import IndexSummary
+    from tracker.report.write import ReportResult
 
 
 @contextmanager
@@ -52,15 +53,17 @@ def run_ingest(
 def run_enrich(settings: Settings, *, limit: int | None = None, batch_size: int = 256,
                wait: float = 0.0, progress: bool = False) -> EnrichSummary:
     """Enrich pending articles (every stage) under the write lock."""
-    from tracker.enrich import enrich_pending
+    from tracker.enrich.runner import enrich_pending
+    from tracker.enrich.stages import default_stages
 
     with locked_db(settings, wait=wait) as db:
-        return enrich_pending(db, settings, limit=limit, batch_size=batch_size, progress=progress)
+        return enrich_pending(db, settings, limit=limit, batch_size=batch_size, progress=progress,
+                              stages=default_stages(settings))
 
 
 def run_index(settings: Settings, *, since: str | None = None, wait: float = 0.0) -> IndexSummary:
     """Recompute the narrative index (from ``since`` on) under the write lock."""
-    from tracker.index import build_index
+    from tracker.index.store import build_index
 
     with locked_db(settings, wait=wait) as db:
         return build_index(db, settings, since=since)
@@ -68,7 +71,7 @@ def run_index(settings: Settings, *, since: str | None = None, wait: float = 0.0
 
 def run_report(settings: Settings, *, week: str | None = None, pdf: bool = False) -> ReportResult:
     """Write the weekly report from an existing database into ``settings.report_dir``."""
-    from tracker.report import write_report
+    from tracker.report.write import write_report
 
     if not settings.db_path.exists():
         raise TrackerError(
@@ -136,8 +139,9 @@ def run_nightly(
     progress: bool = False,
 ) -> NightlySummary:
     """Ingest -> enrich -> index in one locked run; re-running with nothing new writes nothing new."""
-    from tracker.enrich import enrich_pending
-    from tracker.index import build_index
+    from tracker.enrich.runner import enrich_pending
+    from tracker.enrich.stages import default_stages
+    from tracker.index.store import build_index
 
     with locked_db(settings, wait=wait) as db:
         timings: dict[str, float] = {}
@@ -146,7 +150,7 @@ def run_nightly(
         timings["ingest"] = time.perf_counter() - start
 
         start = time.perf_counter()
-        enriched = enrich_pending(db, settings, progress=progress)
+        enriched = enrich_pending(db, settings, progress=progress, stages=default_stages(settings))
         timings["enrich"] = time.perf_counter() - start
 
         # Only days from the earliest article enriched now need recomputing (late

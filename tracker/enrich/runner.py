@@ -1,0 +1,229 @@
+"""The enrichment runner: run each stage over the articles it has not yet seen.
+
+A stage is anything with a ``name``, a ``version``, ``prepare`` (sync reference
+tables), ``process`` (texts in, results out, pure), ``save`` (write one batch of
+results) and ``describe`` (one result as JSON-able data for ``tracker analyze``).
+:func:`enrich_pending` selects, per stage, the non-duplicate articles that have
+no ``enrichments`` row at the stage's current version, and writes each batch's
+outputs together with its ``enrichments`` rows in one transaction, so an
+interrupted run never leaves an article half-enriched and a version bump
+re-enriches everything.
+
+To add a stage: implement the :class:`Stage` protocol and list it in
+:func:`tracker.enrich.stages.default_stages`.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import sys
+from collections.abc import Iterator, Sequence
+from contextlib import nullcontext
+from dataclasses import dataclass, field
+from typing import Any, Protocol, runtime_checkable
+
+import sqlite_utils
+
+from tracker.base.db import transaction, utcnow
+from tracker.base.settings import Settings
+
+DEFAULT_BATCH_SIZE = 256
+
+
+def article_text(title: str | None, summary: str | None, content_text: str | None) -> str:
+    """The text every stage analyses: title, a blank line, then content if present else summary."""
+    head = (title or "").strip()
+    body = (content_text or "").strip() or (summary or "").strip()
+    if head and body:
+        return f"{head}\n\n{body}"
+    return head or body
+
+
+@runtime_checkable
+class Stage(Protocol):
+    """One enrichment step; see the module docstring."""
+
+    @property
+    def name(self) -> str:
+        """Stage name, the ``enrichments.stage`` key (e.g. ``entities``)."""
+        ...
+
+    @property
+    def version(self) -> str:
+        """Versioned name of everything that shapes the output; a change re-enriches."""
+        ...
+
+    def prepare(self, conn: sqlite3.Connection) -> None:
+        """Sync reference rows (e.g. the gazetteer) before any batch is saved."""
+        ...
+
+    def process(self, texts: Sequence[str]) -> Sequence[Any]:
+        """Analyse a batch of texts; one result per text, in order. No database access."""
+        ...
+
+    def save(
+        self, conn: sqlite3.Connection, article_ids: Sequence[int], results: Sequence[Any]
+    ) -> dict[str, int]:
+        """Replace the stage's rows for these articles; return rows written per table."""
+        ...
+
+    def describe(self, result: Any) -> dict[str, Any]:
+        """One result as JSON-able data, merged into ``tracker analyze`` output."""
+        ...
+
+
+@dataclass
+class StageSummary:
+    """What one stage did in one run."""
+
+    version: str
+    articles: int = 0
+    rows: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass
+class EnrichSummary:
+    """What :func:`enrich_pending` did: articles processed (by any stage) and per-stage counts."""
+
+    articles: int = 0
+    stages: dict[str, StageSummary] = field(default_factory=dict)
+    #: Ids of the articles any stage processed, so callers can tell which days changed.
+    article_ids: set[int] = field(default_factory=set)
+
+    def counts(self) -> dict[str, int]:
+        """Flat per-stage counts, e.g. ``{"entities.articles": 10, "entities.mentions": 31}``."""
+        flat: dict[str, int] = {}
+        for name, stage in self.stages.items():
+            flat[f"{name}.articles"] = stage.articles
+            for table, n in stage.rows.items():
+                flat[f"{name}.{table}"] = n
+        return flat
+
+
+
+def count_pending(conn: sqlite3.Connection, stage: str, version: str) -> int:
+    """How many non-duplicate articles lack an enrichment by this stage at this version."""
+    row = conn.execute(
+        "SELECT COUNT(*) FROM articles a WHERE a.duplicate_of IS NULL AND NOT EXISTS ("
+        " SELECT 1 FROM enrichments e WHERE e.article_id = a.id AND e.stage = ?"
+        " AND e.version = ?)",
+        (stage, version),
+    ).fetchone()
+    return int(row[0])
+
+
+def iter_pending(
+    conn: sqlite3.Connection,
+    stage: str,
+    version: str,
+    *,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    limit: int | None = None,
+) -> Iterator[list[tuple[int, str]]]:
+    """Batches of ``(article_id, article_text)`` pending for a stage, in id order.
+
+    Keyset pagination (``id > last``) so each batch is a fresh, short query and rows
+    enriched meanwhile are not revisited.
+    """
+    last_id = -1
+    remaining = limit
+    while remaining is None or remaining > 0:
+        size = batch_size if remaining is None else min(batch_size, remaining)
+        rows = conn.execute(
+            "SELECT a.id, a.title, a.summary, a.content_text FROM articles a"
+            " WHERE a.id > ? AND a.duplicate_of IS NULL AND NOT EXISTS ("
+            "  SELECT 1 FROM enrichments e WHERE e.article_id = a.id AND e.stage = ?"
+            "  AND e.version = ?)"
+            " ORDER BY a.id LIMIT ?",
+            (last_id, stage, version, size),
+        ).fetchall()
+        if not rows:
+            return
+        last_id = rows[-1][0]
+        if remaining is not None:
+            remaining -= len(rows)
+        yield [(int(r[0]), article_text(r[1], r[2], r[3])) for r in rows]
+
+
+def save_enrichments(
+    conn: sqlite3.Connection, stage: str, version: str, article_ids: Sequence[int]
+) -> None:
+    """Record that these articles are enriched by ``stage`` at ``version`` (replacing older)."""
+    now = utcnow()
+    conn.executemany(
+        "INSERT INTO enrichments (article_id, stage, version, enriched_at) VALUES (?, ?, ?, ?)"
+        " ON CONFLICT(article_id, stage) DO UPDATE SET version = excluded.version,"
+        " enriched_at = excluded.enriched_at",
+        [(aid, stage, version, now) for aid in article_ids],
+    )
+
+
+def run_stage(
+    conn: sqlite3.Connection,
+    stage: Stage,
+    *,
+    limit: int | None = None,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    progress: bool = False,
+) -> tuple[StageSummary, set[int]]:
+    """Process every pending article for one stage; return its summary and the article ids."""
+    version = stage.version
+    summary = StageSummary(version=version)
+    done: set[int] = set()
+    total = count_pending(conn, stage.name, version)
+    if limit is not None:
+        total = min(total, limit)
+    if total == 0:
+        return summary, done
+    with transaction(conn):
+        stage.prepare(conn)
+    bar: Any = (
+        _progressbar(total, f"enrich {stage.name}") if progress else nullcontext(None)
+    )
+    with bar as bar_obj:
+        for batch in iter_pending(conn, stage.name, version, batch_size=batch_size, limit=limit):
+            ids = [aid for aid, _ in batch]
+            results = stage.process([text for _, text in batch])
+            with transaction(conn):
+                rows = stage.save(conn, ids, results)
+                save_enrichments(conn, stage.name, version, ids)
+            summary.articles += len(ids)
+            for table, n in rows.items():
+                summary.rows[table] = summary.rows.get(table, 0) + n
+            done.update(ids)
+            if bar_obj is not None:
+                bar_obj.update(len(ids))
+    return summary, done
+
+
+def _progressbar(total: int, label: str) -> Any:
+    import click
+
+    return click.progressbar(length=total, label=label, file=sys.stderr)
+
+
+def enrich_pending(
+    db: sqlite_utils.Database,
+    settings: Settings,
+    *,
+    limit: int | None = None,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    progress: bool = False,
+    stages: Sequence[Stage],
+) -> EnrichSummary:
+    """Run every stage over the articles not yet enriched at its current version."""
+    conn = db.conn
+    summary = EnrichSummary()
+    touched: set[int] = set()
+    for stage in stages:
+        stage_summary, ids = run_stage(
+            conn, stage, limit=limit, batch_size=batch_size, progress=progress
+        )
+        summary.stages[stage.name] = stage_summary
+        touched |= ids
+    summary.articles = len(touched)
+    summary.article_ids = touched
+    return summary
+
+
+#: Bump when entity tagging or claim parsing changes behaviour, to re-enrich every article.

@@ -1,0 +1,161 @@
+"""Write ingest results to SQLite: feeds, runs, fetches and de-duplicated articles.
+
+Callers wrap each feed's writes in :func:`tracker.base.db.transaction` so a crash leaves
+either the whole fetch or none of it.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+from tracker.base.db import utcnow
+from tracker.ingest.feeds import FeedConfig
+from tracker.ingest.parse import Entry
+
+#: Titles shorter than this are too generic ("Markets live") to prove two items are one story.
+MIN_TITLE_WORDS_FOR_DEDUPE = 4
+
+
+@dataclass
+class SaveStats:
+    """What saving one fetch's entries did."""
+
+    seen: int = 0
+    new: int = 0
+    duplicates: int = 0
+    already_stored: int = 0
+
+
+def upsert_feed(conn: sqlite3.Connection, feed: FeedConfig) -> int:
+    """Insert or update a feed by name and return its id."""
+    row = conn.execute("SELECT id FROM feeds WHERE name = ?", (feed.name,)).fetchone()
+    tags = json.dumps(list(feed.tags))
+    if row:
+        conn.execute(
+            "UPDATE feeds SET url = ?, title = COALESCE(?, title), tags = ?, enabled = ?, poll_minutes = ? "
+            "WHERE id = ?",
+            (feed.url, feed.title, tags, int(feed.enabled), feed.poll_minutes, row[0]),
+        )
+        return int(row[0])
+    cur = conn.execute(
+        "INSERT INTO feeds (name, title, url, tags, enabled, poll_minutes, created_at) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (feed.name, feed.title, feed.url, tags, int(feed.enabled), feed.poll_minutes, utcnow()),
+    )
+    return int(cur.lastrowid or 0)
+
+
+def feed_state(conn: sqlite3.Connection, feed_id: int) -> dict[str, Any]:
+    """The conditional-GET validators and last body hash stored for a feed."""
+    row = conn.execute(
+        "SELECT etag, last_modified, body_hash FROM feeds WHERE id = ?", (feed_id,)
+    ).fetchone()
+    return {"etag": row[0], "last_modified": row[1], "body_hash": row[2]} if row else {}
+
+
+def start_run(conn: sqlite3.Connection, command: str) -> int:
+    """Record the start of a run and return its id."""
+    cur = conn.execute("INSERT INTO runs (command, started_at) VALUES (?, ?)", (command, utcnow()))
+    return int(cur.lastrowid or 0)
+
+
+def finish_run(conn: sqlite3.Connection, run_id: int, *, status: str, feeds_ok: int,
+               feeds_failed: int, articles_new: int, summary: dict[str, Any]) -> None:
+    """Record how a run ended."""
+    conn.execute(
+        "UPDATE runs SET finished_at = ?, status = ?, feeds_ok = ?, feeds_failed = ?, "
+        "articles_new = ?, summary = ? WHERE id = ?",
+        (utcnow(), status, feeds_ok, feeds_failed, articles_new, json.dumps(summary), run_id),
+    )
+
+
+def record_fetch(conn: sqlite3.Connection, **fields: Any) -> int:
+    """Insert one ``fetches`` row from keyword fields and return its id."""
+    columns = ", ".join(fields)
+    marks = ", ".join("?" for _ in fields)
+    cur = conn.execute(f"INSERT INTO fetches ({columns}) VALUES ({marks})", tuple(fields.values()))
+    return int(cur.lastrowid or 0)
+
+
+def update_fetch(conn: sqlite3.Connection, fetch_id: int, **fields: Any) -> None:
+    """Set fields on a ``fetches`` row."""
+    sets = ", ".join(f"{k} = ?" for k in fields)
+    conn.execute(f"UPDATE fetches SET {sets} WHERE id = ?", (*fields.values(), fetch_id))
+
+
+def update_feed_state(conn: sqlite3.Connection, feed_id: int, **fields: Any) -> None:
+    """Set validators and timestamps on a feed row (None values are skipped)."""
+    fields = {k: v for k, v in fields.items() if v is not None}
+    if fields:
+        sets = ", ".join(f"{k} = ?" for k in fields)
+        conn.execute(f"UPDATE feeds SET {sets} WHERE id = ?", (*fields.values(), feed_id))
+
+
+def _shift(day: str, days: int) -> str:
+    return (date.fromisoformat(day) + timedelta(days=days)).isoformat()
+
+
+def find_duplicate(
+    conn: sqlite3.Connection, feed_id: int, entry: Entry, window_days: int
+) -> tuple[int, str] | None:
+    """The stored article this entry repeats, and why: same URL, same content, or same title nearby."""
+    checks: list[tuple[str, str, tuple[Any, ...]]] = []
+    if entry.canonical_url:
+        checks.append(("url", "canonical_url = ?", (entry.canonical_url,)))
+    checks.append(("content", "content_hash = ?", (entry.content_hash,)))
+    if entry.title_key and len(entry.title_key.split()) >= MIN_TITLE_WORDS_FOR_DEDUPE:
+        window = (entry.title_key, _shift(entry.day, -window_days), _shift(entry.day, window_days))
+        checks.append(("title_same_source", "title_key = ? AND day BETWEEN ? AND ? AND feed_id = ?",
+                       (*window, feed_id)))
+        checks.append(("title_cross_source", "title_key = ? AND day BETWEEN ? AND ? AND feed_id != ?",
+                       (*window, feed_id)))
+    for reason, where, params in checks:
+        row = conn.execute(
+            f"SELECT id, duplicate_of FROM articles WHERE {where} ORDER BY id LIMIT 1", params
+        ).fetchone()
+        if row:
+            return int(row[1] or row[0]), reason
+    return None
+
+
+def save_entries(
+    conn: sqlite3.Connection,
+    feed_id: int,
+    fetch_id: int | None,
+    entries: list[Entry],
+    fetched_at: str,
+    *,
+    window_days: int = 3,
+) -> SaveStats:
+    """Store entries not seen before; repeats of a stored story are kept but point at it."""
+    stats = SaveStats(seen=len(entries))
+    for entry in entries:
+        exists = conn.execute(
+            "SELECT 1 FROM articles WHERE feed_id = ? AND item_key = ?", (feed_id, entry.item_key)
+        ).fetchone()
+        if exists:
+            stats.already_stored += 1
+            continue
+        duplicate = find_duplicate(conn, feed_id, entry, window_days)
+        conn.execute(
+            "INSERT INTO articles (feed_id, fetch_id, guid, item_key, url, canonical_url, title, "
+            "summary, content_text, author, published_at, published_raw, date_flag, day, fetched_at, "
+            "content_hash, title_key, language, duplicate_of, duplicate_reason) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                feed_id, fetch_id, entry.guid, entry.item_key, entry.url, entry.canonical_url,
+                entry.title, entry.summary, entry.content_text, entry.author, entry.published_at,
+                entry.published_raw, entry.date_flag, entry.day, fetched_at, entry.content_hash,
+                entry.title_key, entry.language,
+                duplicate[0] if duplicate else None, duplicate[1] if duplicate else None,
+            ),
+        )
+        if duplicate:
+            stats.duplicates += 1
+        else:
+            stats.new += 1
+    return stats

@@ -1,0 +1,2 @@
+"""Stage 4, report: the database in, the weekly narrative report out (Markdown, HTML, PDF).
+"""

@@ -1,0 +1,446 @@
+"""The report's data model and the pure helpers that shape it (formatting, centrality, links)."""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+import numpy as np
+
+from tracker.report.charts import Point
+from tracker.report.queries import QueryRun
+from tracker.report.weeks import Week
+
+# --------------------------------------------------------------------------- report data
+
+
+@dataclass(frozen=True)
+class ReportOptions:
+    """Knobs for how much the report lists; defaults suit a weekly read."""
+
+    top_n: int = 5
+    representatives: int = 3
+    cross_link_examples: int = 3
+    max_claims: int = 40
+    low_ratio: float = 0.5
+    silent_days: int = 3
+
+
+@dataclass(frozen=True)
+class EntityFigure:
+    """An entity's member-article count for a narrative this week and last week."""
+
+    entity_id: str
+    name: str
+    type: str
+    week_articles: int
+    prev_articles: int
+    change: int
+
+
+@dataclass(frozen=True)
+class ArticleRef:
+    """An article as the report cites it."""
+
+    article_id: int
+    title: str
+    url: str | None
+    source: str
+    day: str
+    score: float | None = None
+    centrality: float | None = None
+    evidence: str | None = None
+
+
+@dataclass(frozen=True)
+class NarrativeReport:
+    """Everything the report says about one narrative in the week."""
+
+    id: str
+    label: str
+    description: str | None
+    week_mean: float | None
+    week_days: int
+    prev_mean: float | None
+    quarter_mean: float | None
+    change_prev: float | None
+    pct_prev: float | None
+    change_quarter: float | None
+    pct_quarter: float | None
+    articles: int
+    prev_articles: int
+    spike_days: tuple[str, ...]
+    max_zscore: float | None
+    series: tuple[Point, ...]
+    top_entities: tuple[EntityFigure, ...]
+    risers: tuple[EntityFigure, ...]
+    representatives: tuple[ArticleRef, ...]
+    members: int
+    ranked_by: str
+
+    @property
+    def direction(self) -> str:
+        """'rose', 'fell', 'unchanged', or 'no comparison' when a week has no index."""
+        if self.change_prev is None:
+            return "no comparison"
+        if self.change_prev > 0:
+            return "rose"
+        if self.change_prev < 0:
+            return "fell"
+        return "unchanged"
+
+
+@dataclass(frozen=True)
+class ClaimRow:
+    """A money or percent figure cited in an article of the week."""
+
+    claim_id: int
+    day: str
+    kind: str
+    value: float | None
+    low: float | None
+    high: float | None
+    unit: str | None
+    text: str
+    entity: str | None
+    entity_type: str | None
+    subject: str | None
+    article: ArticleRef
+    narratives: str | None
+    mentions: int = 1
+
+    @property
+    def amount(self) -> str:
+        """The figure as a short human-readable amount, e.g. ``USD 4.5bn`` or ``10-15%``."""
+        return format_amount(self.kind, self.value, self.low, self.high, self.unit)
+
+
+@dataclass(frozen=True)
+class CrossLink:
+    """Two narratives that share member articles this week."""
+
+    narrative_a: str
+    narrative_b: str
+    label_a: str
+    label_b: str
+    articles: int
+    examples: tuple[ArticleRef, ...]
+
+
+@dataclass(frozen=True)
+class FeedIssue:
+    """A feed with failed fetches during the week."""
+
+    name: str
+    source: str
+    fetches: int
+    failed: int
+    partial: int
+    last_error_kind: str | None
+    last_error: str | None
+
+
+@dataclass(frozen=True)
+class SilentFeed:
+    """An enabled feed with no new article in the last days of the week."""
+
+    name: str
+    source: str
+    week_articles: int
+    last_article_day: str | None
+    fetches: int
+
+
+@dataclass(frozen=True)
+class DayVolume:
+    """Distinct articles on one day of the week and whether that is unusually low."""
+
+    day: str
+    articles: int
+    feeds: int
+    baseline: float | None
+    baseline_weeks: int
+    low: bool
+
+
+@dataclass(frozen=True)
+class ModelVersion:
+    """A narrative model version behind the week's index rows."""
+
+    model_version: str
+    rows: int
+    computed_at: str | None
+
+
+@dataclass(frozen=True)
+class ReportData:
+    """All figures of one weekly report, as gathered from the store."""
+
+    week: Week
+    generated_at: str
+    options: ReportOptions
+    first_day: str | None
+    last_day: str | None
+    week_articles: int
+    week_feeds: int
+    index_first_day: str | None
+    index_last_day: str | None
+    week_index_values: int
+    narratives: tuple[NarrativeReport, ...] = ()
+    claims: tuple[ClaimRow, ...] = ()
+    claims_total: int = 0
+    cross_links: tuple[CrossLink, ...] = ()
+    failed_feeds: tuple[FeedIssue, ...] = ()
+    silent_feeds: tuple[SilentFeed, ...] = ()
+    daily_volume: tuple[DayVolume, ...] = ()
+    model_versions: tuple[ModelVersion, ...] = ()
+    embedding_model: str | None = None
+    queries: tuple[QueryRun, ...] = field(default=())
+
+    @property
+    def has_data(self) -> bool:
+        """Whether any distinct article is dated in the week."""
+        return self.week_articles > 0
+
+    @property
+    def has_index(self) -> bool:
+        """Whether the index has at least one value in the week."""
+        return self.week_index_values > 0
+
+    @property
+    def coverage(self) -> str:
+        """The store's date range as ``A..B``, or a phrase when it is empty."""
+        if self.first_day is None:
+            return "no articles yet"
+        return f"{self.first_day}..{self.last_day}"
+
+
+# --------------------------------------------------------------------------- pure helpers
+
+
+def clean_text(text: Any, limit: int = 300) -> str:
+    """Collapse whitespace (so text cannot start a new block) and cap the length."""
+    s = " ".join(str(text if text is not None else "").split())
+    return s if len(s) <= limit else s[: limit - 1].rstrip() + "…"
+
+
+def safe_url(url: Any) -> str | None:
+    """The URL if it is a plain http(s) link, percent-encoded so it cannot break markup; else None."""
+    if not isinstance(url, str):
+        return None
+    url = url.strip()
+    if any(ord(ch) < 32 or ord(ch) == 127 for ch in url):
+        return None
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
+        return None
+    # Quote everything that could end a Markdown link or an HTML attribute early.
+    return quote(url, safe=":/?#@!$&'*+,;=%~-._")
+
+
+def decode_vector(blob: Any, dim: Any) -> np.ndarray | None:
+    """A float32 little-endian blob as a vector, or None if it is missing or the wrong size."""
+    if not isinstance(blob, bytes | bytearray | memoryview) or not isinstance(dim, int):
+        return None
+    if dim <= 0 or len(blob) != 4 * dim:
+        return None
+    vec = np.frombuffer(bytes(blob), dtype="<f4").astype(np.float64)
+    return vec if np.all(np.isfinite(vec)) else None
+
+
+def centrality(vectors: Sequence[np.ndarray]) -> list[float]:
+    """Cosine of each vector to the centroid of the unit-normalised vectors (0 for zero vectors)."""
+    if not vectors:
+        return []
+    m = np.vstack(vectors)
+    norms = np.linalg.norm(m, axis=1)
+    unit = np.divide(m, norms[:, None], out=np.zeros_like(m), where=norms[:, None] > 0)
+    centroid = unit.mean(axis=0)
+    c_norm = float(np.linalg.norm(centroid))
+    if c_norm == 0.0:
+        return [0.0] * len(vectors)
+    return [float(x) for x in unit @ centroid / c_norm]
+
+
+def best_evidence(evidence: Any) -> str | None:
+    """The highest-scoring evidence sentence from the stored JSON list, if any."""
+    try:
+        items = json.loads(evidence) if isinstance(evidence, str) else evidence
+    except ValueError:
+        return None
+    if not isinstance(items, list):
+        return None
+    best: tuple[float, str] | None = None
+    for item in items:
+        if not isinstance(item, dict) or not isinstance(item.get("sentence"), str):
+            continue
+        score = item.get("score")
+        s = float(score) if isinstance(score, int | float) and math.isfinite(score) else 0.0
+        if best is None or s > best[0]:
+            best = (s, item["sentence"])
+    return clean_text(best[1]) if best and best[1].strip() else None
+
+
+def pick_representatives(
+    members: Sequence[Mapping[str, Any]], k: int
+) -> tuple[list[ArticleRef], str]:
+    """The ``k`` most central member articles (by embedding; by score when none have vectors)."""
+    present = [
+        (i, v)
+        for i, m in enumerate(members)
+        if (v := decode_vector(m.get("vector"), m.get("dim"))) is not None
+    ]
+    cent: dict[int, float] = {}
+    # Vectors of different sizes (mixed models) cannot share a centroid: fall back to score.
+    if present and len({v.shape[0] for _, v in present}) == 1:
+        scores = centrality([v for _, v in present])
+        cent = {i: c for (i, _), c in zip(present, scores, strict=True)}
+    order = sorted(
+        range(len(members)),
+        key=lambda i: (
+            0 if i in cent else 1,
+            -cent.get(i, 0.0),
+            -float(members[i].get("score") or 0.0),
+            int(members[i]["article_id"]),
+        ),
+    )
+    picked = [
+        article_ref(members[i], centrality=cent.get(i), evidence=True) for i in order[:k]
+    ]
+    ranked_by = "centrality" if cent else "score"
+    return picked, ranked_by
+
+
+def article_ref(
+    row: Mapping[str, Any], *, centrality: float | None = None, evidence: bool = False
+) -> ArticleRef:
+    title = clean_text(row.get("title") or "(untitled)", 240)
+    quote_ = best_evidence(row.get("evidence")) if evidence else None
+    return ArticleRef(
+        article_id=int(row["article_id"]),
+        title=title,
+        url=safe_url(row.get("url")),
+        source=clean_text(row.get("source") or "", 80),
+        day=str(row.get("day") or ""),
+        score=float(row["score"]) if row.get("score") is not None else None,
+        centrality=centrality,
+        # A headline quoted under itself adds nothing.
+        evidence=quote_ if quote_ and quote_ != title else None,
+    )
+
+
+def _compact(v: float) -> str:
+    a = abs(v)
+    for scale, suffix in ((1e12, "tn"), (1e9, "bn"), (1e6, "m")):
+        if a >= scale:
+            return f"{v / scale:.3g}{suffix}"
+    if a >= 1e4:
+        return f"{v:,.0f}"
+    return f"{v:.4g}"
+
+
+def format_amount(
+    kind: str, value: float | None, low: float | None, high: float | None, unit: str | None
+) -> str:
+    """A claim's figure as text: value or low-high range, money with unit first, percent with %."""
+    if value is not None and (low is None or high is None or low == high):
+        number = _compact(value)
+    elif low is not None and high is not None:
+        number = f"{_compact(low)}-{_compact(high)}"
+    elif value is not None:
+        number = _compact(value)
+    else:
+        return "n/a"
+    unit = clean_text(unit or "", 12)
+    if kind == "percent" or unit == "%":
+        return f"{number}%"
+    return f"{unit} {number}".strip()
+
+
+def fmt_num(v: float | None, digits: int = 1) -> str:
+    """A number rounded for display, or ``n/a``."""
+    return "n/a" if v is None else f"{v:,.{digits}f}"
+
+
+def fmt_signed(v: float | None, digits: int = 1) -> str:
+    """A change with its sign, or ``n/a``."""
+    return "n/a" if v is None else f"{v:+,.{digits}f}"
+
+
+def fmt_pct(v: float | None) -> str:
+    """A percentage change with its sign, or ``n/a``."""
+    return "n/a" if v is None else f"{v:+,.1f}%"
+
+
+def summary_lines(data: ReportData) -> list[str]:
+    """The report's headline summary as plain sentences (escaped later by each renderer)."""
+    wk = data.week
+    span = f"{wk.start:%d %b} to {wk.end:%d %b %Y}"
+    if not data.has_data:
+        return [
+            f"No data for week {wk.label} ({span}): no articles are dated in that week "
+            f"(data covers {data.coverage})."
+        ]
+    lines = [
+        f"Week {wk.label} ({span}): {data.week_articles} distinct articles from "
+        f"{data.week_feeds} feeds (data covers {data.coverage})."
+    ]
+    if not data.has_index:
+        lines.append(
+            "The narrative index has no values for this week yet: run tracker index "
+            "(or tracker run) and write the report again."
+        )
+        return lines
+    compared = [(n.change_prev, n) for n in data.narratives if n.change_prev is not None]
+    risers = [n for c, n in sorted(compared, key=lambda t: -t[0]) if c > 0]
+    fallers = [n for c, n in sorted(compared, key=lambda t: t[0]) if c < 0]
+    for verb, group in (("rose", risers), ("fell", fallers)):
+        if not group:
+            continue
+        top = group[0]
+        lines.append(
+            f"{top.label} {verb} most: mean index {fmt_num(top.week_mean)} against "
+            f"{fmt_num(top.prev_mean)} last week ({fmt_signed(top.change_prev)}, "
+            f"{fmt_pct(top.pct_prev)}) and {fmt_num(top.quarter_mean)} over the trailing "
+            f"quarter ({fmt_signed(top.change_quarter)}, {fmt_pct(top.pct_quarter)})."
+        )
+        if len(group) > 1:
+            others = ", ".join(
+                f"{n.label} ({fmt_signed(n.change_prev)}, {fmt_pct(n.pct_prev)})" for n in group[1:]
+            )
+            lines.append(f"Also {verb}: {others}.")
+    flat = [n.label for c, n in compared if c == 0]
+    if flat:
+        lines.append(f"Unchanged: {', '.join(flat)}.")
+    new = [n for n in data.narratives if n.change_prev is None and n.week_mean is not None]
+    if new:
+        lines.append(
+            "No index last week to compare with: "
+            + ", ".join(f"{n.label} ({fmt_num(n.week_mean)} this week)" for n in new)
+            + "."
+        )
+    spiking = [n for n in data.narratives if n.spike_days]
+    if spiking:
+        lines.append(
+            "Spikes: "
+            + "; ".join(f"{n.label} on {', '.join(n.spike_days)}" for n in spiking)
+            + "."
+        )
+    low_days = [d.day for d in data.daily_volume if d.low]
+    if data.failed_feeds or data.silent_feeds or low_days:
+        notes = []
+        if data.failed_feeds:
+            notes.append(f"{len(data.failed_feeds)} feed(s) with failed fetches")
+        if data.silent_feeds:
+            notes.append(f"{len(data.silent_feeds)} silent feed(s)")
+        if low_days:
+            notes.append(f"{len(low_days)} low-volume day(s)")
+        lines.append("Data quality: " + ", ".join(notes) + " (see below).")
+    return lines

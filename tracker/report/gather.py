@@ -1,0 +1,243 @@
+"""Gather a week's :class:`ReportData` from the store: the only step that touches the database."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import date, timedelta
+from typing import Any
+
+from tracker.base.db import utcnow
+from tracker.report.charts import Point
+from tracker.report.data import (
+    ArticleRef,
+    ClaimRow,
+    CrossLink,
+    DayVolume,
+    EntityFigure,
+    FeedIssue,
+    ModelVersion,
+    NarrativeReport,
+    ReportData,
+    ReportOptions,
+    SilentFeed,
+    article_ref,
+    clean_text,
+    pick_representatives,
+)
+from tracker.report.queries import (
+    Q_COVERAGE,
+    Q_CROSS_LINK_EXAMPLES,
+    Q_CROSS_LINKS,
+    Q_DAILY_VOLUME,
+    Q_EMBEDDING_MODEL,
+    Q_ENTITY_RISERS,
+    Q_FAILED_FEEDS,
+    Q_INDEX_SERIES,
+    Q_MEMBER_ARTICLES,
+    Q_MODEL_VERSIONS,
+    Q_NARRATIVE_WEEK,
+    Q_SILENT_FEEDS,
+    Q_TOP_ENTITIES,
+    Q_WEEK_CLAIMS,
+    QueryRunner,
+)
+from tracker.report.weeks import Week
+
+# --------------------------------------------------------------------------- gathering
+
+
+def week_params(week: Week, options: ReportOptions) -> dict[str, Any]:
+    """The named parameters every report query draws from."""
+    return {
+        "week_start": week.start.isoformat(),
+        "week_end": week.end.isoformat(),
+        "prev_start": week.prev_start.isoformat(),
+        "prev_end": week.prev_end.isoformat(),
+        "quarter_start": week.quarter_start.isoformat(),
+        "after_end": (week.end + timedelta(days=1)).isoformat(),
+        "baseline_start": (week.start - timedelta(days=28)).isoformat(),
+        "silent_start": (week.end - timedelta(days=options.silent_days - 1)).isoformat(),
+        "low_ratio": options.low_ratio,
+        "top_n": options.top_n,
+        "examples": options.cross_link_examples,
+    }
+
+
+def gather_report(
+    conn: sqlite3.Connection,
+    week: Week,
+    *,
+    options: ReportOptions | None = None,
+    generated_at: str | None = None,
+) -> ReportData:
+    """Run the report's named queries for ``week`` and assemble a :class:`ReportData`."""
+    options = options or ReportOptions()
+    runner = QueryRunner(conn, week_params(week, options))
+    cov = runner.run(Q_COVERAGE)[0]
+    base: dict[str, Any] = {
+        "week": week,
+        "generated_at": generated_at or utcnow(),
+        "options": options,
+        "first_day": cov["first_day"],
+        "last_day": cov["last_day"],
+        "week_articles": cov["week_articles"],
+        "week_feeds": cov["week_feeds"],
+        "index_first_day": cov["index_first_day"],
+        "index_last_day": cov["index_last_day"],
+        "week_index_values": cov["week_index_values"],
+    }
+    failed = tuple(
+        FeedIssue(
+            name=clean_text(r["name"], 80),
+            source=clean_text(r["source"], 80),
+            fetches=r["fetches"],
+            failed=r["failed"],
+            partial=r["partial"],
+            last_error_kind=clean_text(r["last_error_kind"], 40) or None,
+            last_error=clean_text(r["last_error"], 200) or None,
+        )
+        for r in runner.run(Q_FAILED_FEEDS)
+    )
+    silent = tuple(
+        SilentFeed(
+            name=clean_text(r["name"], 80),
+            source=clean_text(r["source"], 80),
+            week_articles=r["week_articles"],
+            last_article_day=r["last_article_day"],
+            fetches=r["fetches"],
+        )
+        for r in runner.run(Q_SILENT_FEEDS)
+    )
+    volume = tuple(
+        DayVolume(
+            r["day"], r["articles"], r["feeds"], r["baseline"], r["baseline_weeks"], bool(r["low"])
+        )
+        for r in runner.run(Q_DAILY_VOLUME)
+    )
+    quality: dict[str, Any] = {
+        "failed_feeds": failed,
+        "silent_feeds": silent,
+        "daily_volume": volume,
+    }
+    if not cov["week_articles"]:
+        return ReportData(**base, **quality, queries=tuple(runner.runs))
+
+    week_rows = runner.run(Q_NARRATIVE_WEEK)
+    series: dict[str, list[Point]] = {}
+    spikes: dict[str, list[str]] = {}
+    for r in runner.run(Q_INDEX_SERIES):
+        day = date.fromisoformat(r["day"])
+        series.setdefault(r["narrative_id"], []).append(
+            Point(day, r["index_value"], r["smoothed_7d"], bool(r["spike"]), r["zscore"])
+        )
+        if r["spike"] and week.start <= day <= week.end:
+            spikes.setdefault(r["narrative_id"], []).append(r["day"])
+    tops = _entities_by_narrative(runner.run(Q_TOP_ENTITIES))
+    risers = _entities_by_narrative(runner.run(Q_ENTITY_RISERS))
+    model_rows = runner.run(Q_EMBEDDING_MODEL)
+    embedding_model = model_rows[0]["model"] if model_rows else None
+    runner.params["embedding_model"] = embedding_model
+    members: dict[str, list[dict[str, Any]]] = {}
+    for r in runner.run(Q_MEMBER_ARTICLES):
+        members.setdefault(r["narrative_id"], []).append(r)
+
+    narratives = []
+    for r in week_rows:
+        nid = r["narrative_id"]
+        reps, ranked_by = pick_representatives(members.get(nid, []), options.representatives)
+        narratives.append(
+            NarrativeReport(
+                id=nid,
+                label=clean_text(r["label"] or nid, 120),
+                description=clean_text(r["description"], 400) or None,
+                week_mean=r["week_mean"],
+                week_days=r["week_days"],
+                prev_mean=r["prev_mean"],
+                quarter_mean=r["quarter_mean"],
+                change_prev=r["change_prev"],
+                pct_prev=r["pct_prev"],
+                change_quarter=r["change_quarter"],
+                pct_quarter=r["pct_quarter"],
+                articles=r["week_articles"],
+                prev_articles=r["prev_articles"],
+                spike_days=tuple(spikes.get(nid, [])),
+                max_zscore=r["max_zscore"],
+                series=tuple(series.get(nid, [])),
+                top_entities=tuple(tops.get(nid, [])),
+                risers=tuple(risers.get(nid, [])),
+                representatives=tuple(reps),
+                members=len(members.get(nid, [])),
+                ranked_by=ranked_by,
+            )
+        )
+    labels = {n.id: n.label for n in narratives}
+
+    claim_rows = runner.run(Q_WEEK_CLAIMS)
+    claims = tuple(
+        ClaimRow(
+            claim_id=r["claim_id"],
+            day=r["day"],
+            kind=str(r["kind"]),
+            value=r["value"],
+            low=r["low"],
+            high=r["high"],
+            unit=r["unit"],
+            text=clean_text(r["text"], 240),
+            entity=clean_text(r["entity"], 80) or None,
+            entity_type=r["entity_type"],
+            subject=clean_text(r["subject"], 80) or None,
+            article=article_ref(r),
+            narratives=r["narratives"],
+            mentions=r["mentions"],
+        )
+        for r in claim_rows[: options.max_claims]
+    )
+
+    examples: dict[tuple[str, str], list[ArticleRef]] = {}
+    links = runner.run(Q_CROSS_LINKS)
+    for r in runner.run(Q_CROSS_LINK_EXAMPLES):
+        examples.setdefault((r["narrative_a"], r["narrative_b"]), []).append(
+            article_ref({**r, "score": None})
+        )
+    cross = tuple(
+        CrossLink(
+            narrative_a=r["narrative_a"],
+            narrative_b=r["narrative_b"],
+            label_a=labels.get(r["narrative_a"], r["narrative_a"]),
+            label_b=labels.get(r["narrative_b"], r["narrative_b"]),
+            articles=r["articles"],
+            examples=tuple(examples.get((r["narrative_a"], r["narrative_b"]), [])),
+        )
+        for r in links
+    )
+    versions = tuple(
+        ModelVersion(clean_text(r["model_version"], 200), r["rows"], r["computed_at"])
+        for r in runner.run(Q_MODEL_VERSIONS)
+    )
+    return ReportData(
+        **base,
+        **quality,
+        narratives=tuple(narratives),
+        claims=claims,
+        claims_total=len(claim_rows),
+        cross_links=cross,
+        model_versions=versions,
+        embedding_model=embedding_model,
+        queries=tuple(runner.runs),
+    )
+
+
+def _entities_by_narrative(rows: list[dict[str, Any]]) -> dict[str, list[EntityFigure]]:
+    out: dict[str, list[EntityFigure]] = {}
+    for r in rows:
+        out.setdefault(r["narrative_id"], []).append(
+            EntityFigure(
+                entity_id=str(r["entity_id"]),
+                name=clean_text(r["name"], 80),
+                type=clean_text(r["type"], 40),
+                week_articles=r["week_articles"],
+                prev_articles=r["prev_articles"],
+                change=r["change"],
+            )
+        )
+    return out

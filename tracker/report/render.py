@@ -1,0 +1,196 @@
+"""Render :class:`ReportData` to Markdown and HTML (pure functions; article text is escaped).
+
+Article text is data: it is escaped for the output format and links are kept only when
+they are plain http(s) URLs.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from datetime import date
+from typing import Any
+from urllib.parse import quote
+
+import jinja2
+from markupsafe import Markup
+
+from tracker.report.charts import line_chart_svg
+from tracker.report.data import NarrativeReport, ReportData, fmt_num, fmt_pct, fmt_signed, summary_lines
+
+# --------------------------------------------------------------------------- rendering
+
+_SLUG_RE = re.compile(r"[^A-Za-z0-9_-]+")
+
+
+def chart_slug(narrative_id: str) -> str:
+    """A file-name-safe form of a narrative id."""
+    return _SLUG_RE.sub("-", narrative_id).strip("-") or "narrative"
+
+
+def chart_window(data: ReportData, narrative: NarrativeReport) -> tuple[date, date]:
+    """The chart's x range: the trailing quarter and the week, trimmed to where data starts."""
+    start = data.week.quarter_start
+    days = [p.day for p in narrative.series]
+    start = max(start, min(min(days), data.week.start)) if days else data.week.start
+    return start, data.week.end
+
+
+def render_charts(data: ReportData) -> dict[str, str]:
+    """One SVG chart per narrative: the index over the window, the week shaded, spikes marked."""
+    charts = {}
+    for n in data.narratives:
+        start, end = chart_window(data, n)
+        charts[n.id] = line_chart_svg(
+            n.series,
+            start=start,
+            end=end,
+            highlight=(data.week.start, data.week.end),
+            title=f"{n.label}: daily index, {start.isoformat()} to {end.isoformat()}",
+        )
+    return charts
+
+
+class MdText(str):
+    """Markdown that is already safe: the Markdown renderer emits it unescaped."""
+
+
+_MD_BACKSLASH = frozenset("\\`*_[]")
+# Entities work in every Markdown flavour; backslash escapes of these do not (Python-Markdown).
+_MD_ENTITY = {"<": "&lt;", ">": "&gt;", "&": "&amp;", "|": "&#124;", "~": "&#126;"}
+# List markers need a space (or the end) after them, so "3.3%" stays as it is.
+_MD_BLOCK_START = re.compile(r"^(?:[#+\-]|\d{1,9}[.)](?=\s|$))")
+
+
+def md_escape(text: Any) -> str:
+    """Make text inert in Markdown: no HTML, links, emphasis, code or block markers survive."""
+    s = " ".join(str(text).split())
+    out = []
+    for ch in s:
+        if ch in _MD_BACKSLASH:
+            out.append("\\" + ch)
+        else:
+            out.append(_MD_ENTITY.get(ch, ch))
+    s = "".join(out)
+    m = _MD_BLOCK_START.match(s)
+    if m:
+        marker = m.group(0)
+        s = (
+            "\\" + marker + s[len(marker) :]
+            if len(marker) == 1
+            else marker[:-1] + "\\" + marker[-1] + s[len(marker) :]
+        )
+    elif s[:1] == "=":
+        s = "&#61;" + s[1:]
+    return s
+
+
+def _md_finalize(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, MdText):
+        return value
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return str(value)
+    return md_escape(value)
+
+
+def _md_link(text: Any, url: str | None) -> MdText:
+    label = md_escape(text) or "link"
+    return MdText(f"[{label}]({url})" if url else label)
+
+
+def _fence(text: str) -> MdText:
+    runs = [len(r) for r in re.findall(r"`+", text)]
+    return MdText("`" * max(3, max(runs, default=0) + 1))
+
+
+def _sql_literal(value: Any) -> str:
+    if value is None:
+        return "NULL"
+    if isinstance(value, int | float):
+        return repr(value)
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+def _shell_arg(literal: str) -> str:
+    """Quote a SQL literal as one argument of a sqlite3 shell dot-command."""
+    if re.fullmatch(r"[\w.+-]+", literal):
+        return literal
+    return '"' + literal.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _param_lines(params: Mapping[str, Any]) -> str:
+    """``.param set`` lines for the sqlite3 shell, so a query can be rerun as shown."""
+    return "\n".join(
+        f".param set :{k} {_shell_arg(_sql_literal(v))}" for k, v in params.items()
+    )
+
+
+def _common_filters() -> dict[str, Any]:
+    return {
+        "num": fmt_num,
+        "signed": fmt_signed,
+        "pct": fmt_pct,
+        "param_lines": _param_lines,
+    }
+
+
+def _as_md(fn: Callable[..., str]) -> Callable[..., MdText]:
+    return lambda *args, **kwargs: MdText(fn(*args, **kwargs))
+
+
+def _environment(markdown: bool) -> jinja2.Environment:
+    loader = jinja2.PackageLoader("tracker.report", "templates")
+    if markdown:
+        env = jinja2.Environment(
+            loader=loader,
+            autoescape=False,
+            finalize=_md_finalize,
+            keep_trailing_newline=True,
+            trim_blocks=True,
+            lstrip_blocks=True,
+            undefined=jinja2.StrictUndefined,
+        )
+        # Figures formatted here are digits and signs only: mark them safe to keep the source tidy.
+        env.filters.update({k: _as_md(f) for k, f in _common_filters().items()})
+        env.filters["link"] = _md_link
+        env.filters["raw"] = MdText
+        env.filters["fence"] = _fence
+    else:
+        env = jinja2.Environment(
+            loader=loader,
+            autoescape=True,
+            keep_trailing_newline=True,
+            trim_blocks=True,
+            lstrip_blocks=True,
+            undefined=jinja2.StrictUndefined,
+        )
+        env.filters.update(_common_filters())
+    return env
+
+
+def _context(data: ReportData) -> dict[str, Any]:
+    return {
+        "data": data,
+        "week": data.week,
+        "summary": summary_lines(data),
+        "low_days": [d for d in data.daily_volume if d.low],
+        "queries": data.queries,
+    }
+
+
+def render_markdown(data: ReportData, chart_links: Mapping[str, str] | None = None) -> str:
+    """The report as Markdown; ``chart_links`` maps narrative ids to relative SVG paths."""
+    links = {k: MdText(quote(v, safe="/._-")) for k, v in (chart_links or {}).items()}
+    return _environment(markdown=True).get_template("report.md.j2").render(
+        **_context(data), chart_links=links
+    )
+
+
+def render_html(data: ReportData, charts: Mapping[str, str] | None = None) -> str:
+    """The report as one self-contained HTML page with the SVG charts inline."""
+    svgs = {k: Markup(v) for k, v in (render_charts(data) if charts is None else charts).items()}
+    return _environment(markdown=False).get_template("report.html.j2").render(
+        **_context(data), charts=svgs
+    )
