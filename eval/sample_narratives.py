@@ -18,9 +18,11 @@ Strata (an item drawn by several keeps the first):
 
 Round 2 (``--round 2 --exclude ROUND1/pool_index.jsonl``) tops up the narratives whose
 positives fell short of 250 in round 1 (ai_productivity 200, fed_easing_liquidity 215) and
-the rare rotation narrative, from items not drawn before: AI items that also name money or
-markets, Fed/central-bank items and embedding neighbours outside the crypto-publisher export
-(which swamped round 1's embedding strata), and tighter AI-and-crypto patterns.
+the rare rotation narrative, from items not drawn before and outside the crypto-publisher
+export (which swamped round 1's embedding strata: 7 Fed positives in 200): AI items that also
+name money or markets, Fed/central-bank items, and tighter AI-and-crypto patterns. Round 2 has
+keyword strata only; round 1's 800 embedding-drawn items keep positives without the usual
+words represented.
 
 Usage: .venv/bin/python eval/sample_narratives.py --out /work/scratch/narr/sample
        .venv/bin/python eval/sample_narratives.py --round 2 --exclude /work/scratch/narr/sample/pool_index.jsonl \
@@ -102,11 +104,10 @@ ROTATION_TIGHT = (
     r"|(?=.*\b(Tether|Binance|Coinbase|crypto (fund|firm|exchange)s?)\b)(?=.*\b(AI|artificial intelligence)\b)"
 )
 ROUND2 = {
-    "keyword2:ai_productivity": (AI_MONEY, 170, True),
-    "keyword2:fed_easing_liquidity": (PATTERNS["fed_easing_liquidity"], 170, True),
+    "keyword2:ai_productivity": (AI_MONEY, 220, True),
+    "keyword2:fed_easing_liquidity": (PATTERNS["fed_easing_liquidity"], 220, True),
     "keyword2:ai_to_crypto_rotation": (ROTATION_TIGHT, 150, False),
 }
-ROUND2_EMBEDDING = {"ai_productivity": 60, "fed_easing_liquidity": 60}
 
 
 def clean(value: Any) -> str:
@@ -221,18 +222,11 @@ def main() -> None:
 
 def _round2(pool: list[dict[str, Any]], take: Any) -> None:
     """Round 2 strata (see the module docstring)."""
-    import numpy as np
-
     for how, (pattern, n, skip_crypto) in ROUND2.items():
         rx = re.compile(pattern, re.S)
         hits = [i for i, item in enumerate(pool)
                 if rx.search(item["text"]) and not (skip_crypto and item["archive"] == "cryptopanic-2025")]
         take(hits, n, how)
-    general = [i for i, item in enumerate(pool) if item["archive"] != "cryptopanic-2025"]
-    vectors = embed([pool[i]["text"][:300] for i in general])
-    for nid, n in ROUND2_EMBEDDING.items():
-        sims = vectors @ embed([EMBED_QUERIES[nid]])[0]
-        take([general[int(j)] for j in np.argsort(-sims)[:2000]], n, f"embedding2:{nid}")
 
 
 def write_sample(out: Path, pool: list[dict[str, Any]], chosen: dict[int, str], rng: random.Random,
