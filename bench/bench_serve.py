@@ -39,12 +39,22 @@ from pathlib import Path
 from typing import Any
 
 from tracker.base.db import open_db, transaction
-from tracker.base.settings import PROJECT_DIR, Settings
+from tracker.base.settings import Settings
 from tracker.index.store import build_index
 from tracker.pipeline import run_ingest
 from tracker.serve.server import build_datasette, load_metadata
 
-ARCHIVE = PROJECT_DIR.parent / "shared" / "data" / "orx365-rss-arch" / "daily"
+
+
+def _shared_data() -> Path:
+    """``shared/data`` beside the checkout (or beside a folder above a git worktree)."""
+    for parent in Path(__file__).resolve().parents:
+        if (parent / "shared" / "data").is_dir():
+            return parent / "shared" / "data"
+    return Path(__file__).resolve().parents[2] / "shared" / "data"
+
+
+ARCHIVE = _shared_data() / "orx365-rss-arch" / "daily"
 ERA_DAYS = 310
 COPIES = 10
 
@@ -256,8 +266,10 @@ def measure(db_path: Path, reps: int) -> dict[str, Any]:
                                "queries": {}}
     for name, q in queries.items():
         args = params[name]
-        rows = raw.execute(q["sql"], args).fetchall()
-        raw_ms = timed(functools.partial(_fetch_all, raw, q["sql"], args), reps)
+        # :_check_params is bound by the plugin in Datasette (it validates the request).
+        raw_args = {**args, "_check_params": None}
+        rows = raw.execute(q["sql"], raw_args).fetchall()
+        raw_ms = timed(functools.partial(_fetch_all, raw, q["sql"], raw_args), reps)
         served_ms = timed(get(f"/tracker/{name}.json", args), reps)
         results["queries"][name] = {
             "params": args,

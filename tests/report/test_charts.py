@@ -16,6 +16,7 @@ from tracker.report.charts import (
     SPIKE_LABEL,
     Point,
     Series,
+    layer_rows,
     line_chart,
     series_colours,
     to_svg,
@@ -45,8 +46,7 @@ def test_spec_is_valid_vega_lite_with_every_day_and_gaps_as_null() -> None:
     end = START + timedelta(days=15)  # two days past the last point: still rows, as nulls
     spec = line_chart([Series("ai", "AI", _points())], start=START, end=end)
     alt.LayerChart.from_dict(spec, validate=True)  # raises on an invalid spec
-    rows = next(layer["data"]["values"] for layer in spec["layer"]
-                if layer.get("name") == "lines")
+    rows = layer_rows(spec, "lines")
     daily = [r for r in rows if r["measure"] == "Daily index"]
     assert [r["day"] for r in daily] == [(START + timedelta(days=i)).isoformat() for i in range(16)]
     assert [i for i, r in enumerate(daily) if r["value"] is None] == [5, 6, 14, 15]

@@ -243,6 +243,14 @@ def line_chart(
     return spec
 
 
+def layer_rows(spec: Mapping[str, Any], name: str) -> list[dict[str, Any]]:
+    """The data rows behind the named layer of a spec (altair may hoist them to ``datasets``)."""
+    layer = next(x for x in spec["layer"] if x.get("name") == name)
+    data = layer.get("data") or spec.get("data") or {}
+    rows = data["values"] if "values" in data else spec["datasets"][data["name"]]
+    return list(rows)
+
+
 def to_svg(spec: Mapping[str, Any]) -> str:
     """Draw a Vega-Lite spec as a standalone SVG document (no scripts, no external assets)."""
     import vl_convert
