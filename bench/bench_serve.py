@@ -45,7 +45,6 @@ from tracker.pipeline import run_ingest
 from tracker.serve.server import build_datasette, load_metadata
 
 
-
 def _shared_data() -> Path:
     """``shared/data`` beside the checkout (or beside a folder above a git worktree)."""
     for parent in Path(__file__).resolve().parents:

@@ -332,7 +332,7 @@ def m0050_articles_fts_porter(conn: sqlite3.Connection) -> None:
     for trigger in ("articles_ai", "articles_ad", "articles_au"):
         conn.execute(f"DROP TRIGGER IF EXISTS {trigger}")
     conn.execute("DROP TABLE IF EXISTS articles_fts")
-    sqlite_utils.Database(conn)["articles"].enable_fts(
+    sqlite_utils.Database(conn).table("articles").enable_fts(
         FTS_COLUMNS, fts_version="FTS5", tokenize="porter", create_triggers=True
     )
 

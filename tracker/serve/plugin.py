@@ -138,10 +138,8 @@ def chart_spec_from_rows(
     if len(days) < 2:
         return None
     additive = y_column in ADDITIVE_COLUMNS
-    if series_column == "narrative_id":
-        colours = series_colours([*narratives, *values])
-    else:
-        colours = series_colours(values)
+    # Narratives are coloured over every narrative of the store, so each keeps its colour.
+    colours = series_colours([*narratives, *values] if series_column == "narrative_id" else values)
     series = []
     for key in sorted(values, key=lambda k: labels.get(k) or narratives.get(k) or k):
         points = [
