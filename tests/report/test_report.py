@@ -23,7 +23,7 @@ from click.testing import CliRunner
 from tracker.base.db import open_db
 from tracker.base.settings import load_settings
 from tracker.cli import cli
-from tracker.report.data import ReportData, centrality, format_amount, safe_url
+from tracker.report.data import ReportData, centrality, format_amount, safe_url, summary_lines
 from tracker.report.gather import gather_report
 from tracker.report.render import md_escape, render_html, render_markdown
 from tracker.report.weeks import ReportError, Week, default_week, parse_week
@@ -664,3 +664,35 @@ def test_pdf_without_browser_says_how_to_fix(
 
 def test_week_dataclass_days() -> None:
     assert [d.isoformat() for d in Week(2026, 47).days()] == days("2026-11-16", 7)
+
+
+def test_an_unfinished_week_is_marked_partial_not_padded_with_future_days(
+    store: tuple[sqlite_utils.Database, dict[str, int], Path],
+) -> None:
+    conn = store[0].conn
+    tuesday = date(2026, 11, 17)
+    data = gather_report(conn, WEEK, today=tuesday)
+    assert not data.complete and data.through == "2026-11-17"
+    # Only the days so far: no future days listed as zero; today is in progress, never low.
+    assert [(d.day, d.in_progress, d.low) for d in data.daily_volume] == [
+        ("2026-11-16", False, False), ("2026-11-17", True, False)]
+    # Silence is judged over the 3 days up to today (gamma last wrote on the 15th), not
+    # over days that have not happened yet.
+    assert data.silent_feeds == ()
+    lines = summary_lines(data)
+    assert lines[0].startswith("Week 2026-W47 is not over") and "2 of 7 days" in lines[0]
+    html = render_html(data, charts={})
+    assert 'id="partial-week"' in html and "in progress" in html
+    assert "is not over" in render_markdown(data)
+    # The same week once it is over: all seven days, gamma silent.
+    done = gather_report(conn, WEEK, today=date(2026, 11, 23))
+    assert done.complete and len(done.daily_volume) == 7 and done.progress_note is None
+    assert [f.name for f in done.silent_feeds] == ["gamma"]
+
+
+def test_a_week_that_has_not_begun_says_so(
+    store: tuple[sqlite_utils.Database, dict[str, int], Path],
+) -> None:
+    data = gather_report(store[0].conn, parse_week("2026-W49"), today=date(2026, 11, 25))
+    assert data.daily_volume == () and data.silent_feeds == ()
+    assert any("has not begun" in line for line in summary_lines(data))

@@ -158,9 +158,18 @@ def line_chart(
     has_values = any(r["value"] is not None for r in rows)
     show_series = series_legend if series_legend is not None else len(series) > 1
 
+    span = (end - start).days
+    # Ticks on whole weeks (Mondays) for a quarter, months for a year: the default mixes
+    # weekday names and dates, which crowd a narrow chart.
+    interval, fmt = (("day", "%d %b") if span <= 21 else ("week", "%d %b") if span <= 150
+                     else ("month", "%b %Y") if span <= 1100 else ("year", "%Y"))
     x = alt.X("day:T", title=DAY_TITLE, scale=alt.Scale(domain=[_midnight(start, -12),
                                                                   _midnight(end, 12)]),
-              axis=alt.Axis(labelOverlap="greedy", labelFlush=True))
+              axis=alt.Axis(labelOverlap="greedy", labelFlush=True, format=fmt,
+                            labelSeparation=6,
+                            tickCount=alt.TimeIntervalStep(
+                                interval=interval,
+                                step=2 if width is not None and width < 500 and span > 21 else 1)))
     y = alt.Y("value:Q", title=y_title)
     colour = alt.Color(
         "series:N",
