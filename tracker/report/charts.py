@@ -167,9 +167,9 @@ def line_chart(
                                                                   _midnight(end, 12)]),
               axis=alt.Axis(labelOverlap="greedy", labelFlush=True, format=fmt,
                             labelSeparation=6,
-                            tickCount=alt.TimeIntervalStep(
-                                interval=interval,
-                                step=2 if width is not None and width < 500 and span > 21 else 1)))
+                            tickCount={"interval": interval,
+                                       "step": 2 if width is not None and width < 500 and span > 21
+                                       else 1}))
     y = alt.Y("value:Q", title=y_title)
     colour = alt.Color(
         "series:N",
