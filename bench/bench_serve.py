@@ -253,12 +253,17 @@ def measure(db_path: Path, reps: int) -> dict[str, Any]:
     ds = build_datasette(db_path)
     loop = asyncio.new_event_loop()
 
-    def get(path: str, query: dict[str, str]) -> Callable[[], Any]:
+    def get(path: str, query: dict[str, str], strict: bool = True) -> Callable[[], Any]:
         def call() -> Any:
             r = loop.run_until_complete(ds.client.get(path, params={**query, "_shape": "array"}))
-            assert r.status_code == 200, (path, r.status_code, r.text[:300])
+            if strict:
+                assert r.status_code == 200, (path, r.status_code, r.text[:300])
+            else:
+                statuses.append(r.status_code)
             return r.json()
         return call
+
+    statuses: list[int] = []
 
     base = timed(get("/tracker.json", {"sql": "select 1"}), reps)
     results: dict[str, Any] = {"baseline_ms": {"p50": statistics.median(base), "p95": p95(base)},
@@ -286,9 +291,12 @@ def measure(db_path: Path, reps: int) -> dict[str, Any]:
         ("articles search", "/tracker/articles.json", {"_search": "inflation"}),
         ("narrative_index table", "/tracker/narrative_index.json", {}),
     ]:
-        served_ms = timed(get(path, query), max(5, reps // 3))
+        # Table pages may hit Datasette's time limit on a loaded machine: record, don't stop.
+        statuses.clear()
+        served_ms = timed(get(path, query, strict=False), max(5, reps // 3))
         results["pages"][label] = {"served_p50": statistics.median(served_ms),
-                                   "served_p95": p95(served_ms)}
+                                   "served_p95": p95(served_ms),
+                                   "errors": sum(s != 200 for s in statuses)}
     loop.close()
     return results
 
