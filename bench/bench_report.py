@@ -9,7 +9,9 @@ warm-up:
 * baseline: the bare query that reads the week's member articles (the least any report
   of the week's narratives has to read);
 * gather: :func:`tracker.report.gather.gather_report` (every named query + centrality);
-* render: Markdown + HTML (with the SVG charts) from the gathered data.
+* render: Markdown + HTML from the gathered data and the drawn charts;
+* charts: every narrative's chart drawn (altair spec + vl-convert SVG, wide and narrow),
+  against bare vl-convert drawing the same specs (the charts' own baseline).
 
 Ratios are against the baseline measured in the same run. Run:
 
@@ -32,8 +34,9 @@ from typing import Any
 from tracker.base.db import open_db, transaction
 from tracker.base.settings import Settings
 from tracker.index.store import build_index
+from tracker.report.charts import series_colours, to_svg
 from tracker.report.gather import gather_report
-from tracker.report.render import render_charts, render_html, render_markdown
+from tracker.report.render import NARROW, WIDE, chart_spec, render_charts, render_html, render_markdown
 from tracker.report.weeks import parse_week
 
 WEEK = "2025-W52"
@@ -116,9 +119,15 @@ def main() -> None:
             lambda: db.conn.execute(BASELINE_SQL, params).fetchall(), args.repeat
         )
         gather_s, data = timed(lambda: gather_report(db.conn, week), args.repeat)
+        charts_s, charts = timed(lambda: render_charts(data), args.repeat)
         render_s, _ = timed(
-            lambda: (render_markdown(data), render_html(data, render_charts(data))), args.repeat
+            lambda: (render_markdown(data), render_html(data, charts)), args.repeat
         )
+        # The charts' own baseline: vl-convert drawing the very same specs, nothing else.
+        colours = series_colours(n.id for n in data.narratives)
+        specs = [chart_spec(data, n, width=w, height=h, colours=colours)
+                 for n in data.narratives for w, h in (WIDE, NARROW)]
+        bare_charts_s, _ = timed(lambda: [to_svg(spec) for spec in specs], args.repeat)
         db.conn.close()
 
     figures = {
@@ -130,8 +139,13 @@ def main() -> None:
         "baseline_s": round(base_s, 4),
         "gather_s": round(gather_s, 4),
         "render_s": round(render_s, 4),
+        "charts_s": round(charts_s, 4),
+        "bare_vl_convert_s": round(bare_charts_s, 4),
+        "charts": len(specs),
         "gather_vs_baseline": round(gather_s / base_s, 1) if base_s else None,
-        "total_vs_baseline": round((gather_s + render_s) / base_s, 1) if base_s else None,
+        "text_vs_baseline": round((gather_s + render_s) / base_s, 1) if base_s else None,
+        "charts_vs_bare_vl_convert": round(charts_s / bare_charts_s, 2) if bare_charts_s else None,
+        "total_vs_baseline": round((gather_s + render_s + charts_s) / base_s, 1) if base_s else None,
     }
     if args.json:
         print(json.dumps(figures, indent=2))
@@ -143,8 +157,12 @@ def main() -> None:
     print(f"baseline (read the week's members): {base_s * 1000:8.1f} ms")
     print(f"gather_report (all named queries):   {gather_s * 1000:8.1f} ms  "
           f"x{figures['gather_vs_baseline']}")
-    print(f"render Markdown + HTML + charts:     {render_s * 1000:8.1f} ms")
-    print(f"whole report:                        {(gather_s + render_s) * 1000:8.1f} ms  "
+    print(f"render Markdown + HTML:              {render_s * 1000:8.1f} ms  "
+          f"(gather + render x{figures['text_vs_baseline']})")
+    print(f"charts ({len(specs)} SVGs, altair + vl-convert): {charts_s * 1000:8.1f} ms  "
+          f"x{figures['charts_vs_bare_vl_convert']} of bare vl-convert "
+          f"({bare_charts_s * 1000:.1f} ms)")
+    print(f"whole report:                        {(gather_s + render_s + charts_s) * 1000:8.1f} ms  "
           f"x{figures['total_vs_baseline']}")
 
 

@@ -39,12 +39,21 @@ from pathlib import Path
 from typing import Any
 
 from tracker.base.db import open_db, transaction
-from tracker.base.settings import PROJECT_DIR, Settings
+from tracker.base.settings import Settings
 from tracker.index.store import build_index
 from tracker.pipeline import run_ingest
 from tracker.serve.server import build_datasette, load_metadata
 
-ARCHIVE = PROJECT_DIR.parent / "shared" / "data" / "orx365-rss-arch" / "daily"
+
+def _shared_data() -> Path:
+    """``shared/data`` beside the checkout (or beside a folder above a git worktree)."""
+    for parent in Path(__file__).resolve().parents:
+        if (parent / "shared" / "data").is_dir():
+            return parent / "shared" / "data"
+    return Path(__file__).resolve().parents[2] / "shared" / "data"
+
+
+ARCHIVE = _shared_data() / "orx365-rss-arch" / "daily"
 ERA_DAYS = 310
 COPIES = 10
 
@@ -244,20 +253,27 @@ def measure(db_path: Path, reps: int) -> dict[str, Any]:
     ds = build_datasette(db_path)
     loop = asyncio.new_event_loop()
 
-    def get(path: str, query: dict[str, str]) -> Callable[[], Any]:
+    def get(path: str, query: dict[str, str], strict: bool = True) -> Callable[[], Any]:
         def call() -> Any:
             r = loop.run_until_complete(ds.client.get(path, params={**query, "_shape": "array"}))
-            assert r.status_code == 200, (path, r.status_code, r.text[:300])
+            if strict:
+                assert r.status_code == 200, (path, r.status_code, r.text[:300])
+            else:
+                statuses.append(r.status_code)
             return r.json()
         return call
+
+    statuses: list[int] = []
 
     base = timed(get("/tracker.json", {"sql": "select 1"}), reps)
     results: dict[str, Any] = {"baseline_ms": {"p50": statistics.median(base), "p95": p95(base)},
                                "queries": {}}
     for name, q in queries.items():
         args = params[name]
-        rows = raw.execute(q["sql"], args).fetchall()
-        raw_ms = timed(functools.partial(_fetch_all, raw, q["sql"], args), reps)
+        # :_check_params is bound by the plugin in Datasette (it validates the request).
+        raw_args = {**args, "_check_params": None}
+        rows = raw.execute(q["sql"], raw_args).fetchall()
+        raw_ms = timed(functools.partial(_fetch_all, raw, q["sql"], raw_args), reps)
         served_ms = timed(get(f"/tracker/{name}.json", args), reps)
         results["queries"][name] = {
             "params": args,
@@ -275,9 +291,12 @@ def measure(db_path: Path, reps: int) -> dict[str, Any]:
         ("articles search", "/tracker/articles.json", {"_search": "inflation"}),
         ("narrative_index table", "/tracker/narrative_index.json", {}),
     ]:
-        served_ms = timed(get(path, query), max(5, reps // 3))
+        # Table pages may hit Datasette's time limit on a loaded machine: record, don't stop.
+        statuses.clear()
+        served_ms = timed(get(path, query, strict=False), max(5, reps // 3))
         results["pages"][label] = {"served_p50": statistics.median(served_ms),
-                                   "served_p95": p95(served_ms)}
+                                   "served_p95": p95(served_ms),
+                                   "errors": sum(s != 200 for s in statuses)}
     loop.close()
     return results
 

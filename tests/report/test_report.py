@@ -23,8 +23,7 @@ from click.testing import CliRunner
 from tracker.base.db import open_db
 from tracker.base.settings import load_settings
 from tracker.cli import cli
-from tracker.report.charts import Point, line_chart_svg, nice_ticks
-from tracker.report.data import ReportData, centrality, format_amount, safe_url
+from tracker.report.data import ReportData, centrality, format_amount, safe_url, summary_lines
 from tracker.report.gather import gather_report
 from tracker.report.render import md_escape, render_html, render_markdown
 from tracker.report.weeks import ReportError, Week, default_week, parse_week
@@ -555,13 +554,14 @@ def test_html_escapes_article_text_and_has_no_external_assets(data: ReportData) 
     html = render_html(data)
     allowed = MD_TAGS | {"html", "head", "meta", "title", "style", "body", "nav", "section",
                          "article", "h4", "span", "div", "svg", "rect", "line", "text",
-                         "polyline", "circle", "g"}
+                         "polyline", "circle", "g", "path", "figure"}
     text = _assert_inert(html, allowed)
     for payload in (SCRIPT_TITLE, IMG_TITLE, EVIL_ENTITY, CLAIM_TEXT, FED_LABEL):
         assert payload in text, payload
     assert "<script" not in html.lower()
     assert "Content-Security-Policy" in html
-    assert html.count("<svg ") == 3 and html.count('class="spike"') == 2
+    # One chart per narrative, wide and narrow; spikes drawn from the gathered series.
+    assert html.count("<svg ") == 6 and html.count('class="mark-symbol role-mark spikes_marks"') == 6
     assert not re.search(r"""(src|href)=["']?(//|https?:)[^"']*\.(css|js|png|svg|woff)""", html)
     assert 'href="javascript' not in html
 
@@ -607,40 +607,6 @@ def test_centrality() -> None:
     assert c[1] == pytest.approx(0.922, abs=1e-3)
     assert centrality([np.zeros(3), np.array([0, 2.0, 0])]) == pytest.approx([0.0, 1.0])
     assert centrality([]) == []
-
-
-# --------------------------------------------------------------------------- charts
-
-
-def test_chart_marks_week_spikes_and_gaps() -> None:
-    start = date(2026, 11, 2)
-    pts = [
-        Point(start + timedelta(days=i), None if i in (5, 6) else 100.0 + i, 100.0, spike=(i == 9))
-        for i in range(14)
-    ]
-    svg = line_chart_svg(pts, start=start, end=date(2026, 11, 15),
-                         highlight=(date(2026, 11, 9), date(2026, 11, 15)), title="<T> & co")
-    root = ET.fromstring(svg)  # well-formed XML, so it also works as a standalone file
-    ns = "{http://www.w3.org/2000/svg}"
-    assert root.find(f"{ns}title").text == "<T> & co"  # type: ignore[union-attr]
-    index_lines = [e for e in root.iter(f"{ns}polyline") if e.get("class") == "index"]
-    assert len(index_lines) == 2  # the two missing days split the line
-    assert len(index_lines[0].get("points", "").split()) == 5
-    spikes = [e for e in root.iter(f"{ns}circle") if e.get("class") == "spike"]
-    assert len(spikes) == 1
-    week = next(e for e in root.iter(f"{ns}rect") if e.get("class") == "week")
-    plot_w = 900 - 52 - 14
-    assert float(week.get("width", 0)) == pytest.approx(plot_w / 2, abs=0.2)
-    assert not any(k in svg for k in ("href", "<script", "url("))
-
-
-def test_chart_without_values_and_ticks() -> None:
-    svg = line_chart_svg([], start=date(2026, 1, 1), end=date(2026, 1, 7))
-    assert "no index values in this period" in svg
-    assert nice_ticks(260) == [0, 100, 200, 300]
-    assert nice_ticks(0.9) == [0, 0.25, 0.5, 0.75, 1.0]
-    with pytest.raises(ValueError):
-        line_chart_svg([], start=date(2026, 1, 2), end=date(2026, 1, 1))
 
 
 # --------------------------------------------------------------------------- writing and CLI
@@ -698,3 +664,35 @@ def test_pdf_without_browser_says_how_to_fix(
 
 def test_week_dataclass_days() -> None:
     assert [d.isoformat() for d in Week(2026, 47).days()] == days("2026-11-16", 7)
+
+
+def test_an_unfinished_week_is_marked_partial_not_padded_with_future_days(
+    store: tuple[sqlite_utils.Database, dict[str, int], Path],
+) -> None:
+    conn = store[0].conn
+    tuesday = date(2026, 11, 17)
+    data = gather_report(conn, WEEK, today=tuesday)
+    assert not data.complete and data.through == "2026-11-17"
+    # Only the days so far: no future days listed as zero; today is in progress, never low.
+    assert [(d.day, d.in_progress, d.low) for d in data.daily_volume] == [
+        ("2026-11-16", False, False), ("2026-11-17", True, False)]
+    # Silence is judged over the 3 days up to today (gamma last wrote on the 15th), not
+    # over days that have not happened yet.
+    assert data.silent_feeds == ()
+    lines = summary_lines(data)
+    assert lines[0].startswith("Week 2026-W47 is not over") and "2 of 7 days" in lines[0]
+    html = render_html(data, charts={})
+    assert 'id="partial-week"' in html and "in progress" in html
+    assert "is not over" in render_markdown(data)
+    # The same week once it is over: all seven days, gamma silent.
+    done = gather_report(conn, WEEK, today=date(2026, 11, 23))
+    assert done.complete and len(done.daily_volume) == 7 and done.progress_note is None
+    assert [f.name for f in done.silent_feeds] == ["gamma"]
+
+
+def test_a_week_that_has_not_begun_says_so(
+    store: tuple[sqlite_utils.Database, dict[str, int], Path],
+) -> None:
+    data = gather_report(store[0].conn, parse_week("2026-W49"), today=date(2026, 11, 25))
+    assert data.daily_volume == () and data.silent_feeds == ()
+    assert any("has not begun" in line for line in summary_lines(data))

@@ -16,7 +16,9 @@ from tracker.report.write import ReportResult, write_report
 pytestmark = pytest.mark.browser
 
 CHROMIUM = Path("/usr/bin/chromium")
-WINDOW = (1280, 2000)
+WINDOW = (1400, 2000)
+#: A phone: the narrow charts replace the wide ones.
+PHONE = (400, 2000)
 
 
 @pytest.fixture(scope="module")
@@ -36,9 +38,10 @@ def _run(chromium: Path, profile: Path, *args: str) -> subprocess.CompletedProce
     return subprocess.run(cmd, capture_output=True, text=True, timeout=120, check=False)
 
 
-def _screenshot(chromium: Path, tmp: Path, page: Path, png: Path) -> bytes:
+def _screenshot(chromium: Path, tmp: Path, page: Path, png: Path,
+                window: tuple[int, int] = WINDOW) -> bytes:
     _run(chromium, tmp / f"profile-{png.stem}", f"--screenshot={png}",
-         f"--window-size={WINDOW[0]},{WINDOW[1]}", page.resolve().as_uri())
+         f"--window-size={window[0]},{window[1]}", page.resolve().as_uri())
     assert png.is_file(), f"Chromium wrote no screenshot for {page}"
     return png.read_bytes()
 
@@ -74,8 +77,12 @@ def test_html_report_renders_and_is_screenshotted(
 
     dom = _run(chromium, tmp_path / "profile-dom", "--dump-dom", report.html_path.resolve().as_uri())
     html = dom.stdout
-    assert html.count("<svg ") == 3, "one inline chart per narrative"
-    assert html.count('class="spike"') == 2
+    assert html.count("<svg ") == 6, "one inline chart per narrative, wide and narrow"
+    assert html.count("role-mark spikes_marks") == 6 and "Day (UTC)" in html
+    phone_path = tmp_path / "report-2026-W47-phone.png"
+    phone = _screenshot(chromium, tmp_path, report.html_path, phone_path, PHONE)
+    print(f"phone screenshot saved to {phone_path}")
+    assert _png_size(phone) == PHONE
     assert "<script" not in html.lower()
     # The hostile title reached the DOM as text, not as markup.
     escaped = SCRIPT_TITLE.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

@@ -11,6 +11,8 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable
 
+import sqlite_utils
+
 Migration = tuple[str, str | Callable[[sqlite3.Connection], None]]
 
 
@@ -313,6 +315,28 @@ CREATE INDEX idx_fetches_started ON fetches(started_at);
 """
 
 
+#: Columns of the articles' full-text index.
+FTS_COLUMNS = ("title", "summary", "content_text")
+
+
+def m0050_articles_fts_porter(conn: sqlite3.Connection) -> None:
+    """Rebuild the articles' full-text index with the porter stemmer (sqlite-utils).
+
+    A search for "stablecoin" then also finds "stablecoins" (and "rates" finds "rate").
+    sqlite-utils creates the FTS5 table (external content: the articles table), fills
+    it from every article and adds the triggers that keep it in sync; inside the
+    migration's transaction it runs statement by statement, so all of it commits or
+    none does. The triggers of 0002 are dropped by name first: sqlite-utils only
+    recognises triggers it wrote itself.
+    """
+    for trigger in ("articles_ai", "articles_ad", "articles_au"):
+        conn.execute(f"DROP TRIGGER IF EXISTS {trigger}")
+    conn.execute("DROP TABLE IF EXISTS articles_fts")
+    sqlite_utils.Database(conn).table("articles").enable_fts(
+        FTS_COLUMNS, fts_version="FTS5", tokenize="porter", create_triggers=True
+    )
+
+
 MIGRATIONS: list[Migration] = [
     ("0001_ingest", M0001_INGEST),
     ("0002_articles_fts", M0002_ARTICLES_FTS),
@@ -324,4 +348,5 @@ MIGRATIONS: list[Migration] = [
     ("0008_serve_indexes", M0008_SERVE_INDEXES),
     ("0009_index_spike_min_articles", M0009_INDEX_SPIKE_MIN_ARTICLES),
     ("0010_fetches_started", M0010_FETCHES_STARTED),
+    ("0050_articles_fts_porter", m0050_articles_fts_porter),
 ]

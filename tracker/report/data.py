@@ -6,6 +6,7 @@ import json
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 from urllib.parse import quote, urlsplit
 
@@ -165,6 +166,7 @@ class DayVolume:
     baseline: float | None
     baseline_weeks: int
     low: bool
+    in_progress: bool = False
 
 
 @dataclass(frozen=True)
@@ -190,6 +192,7 @@ class ReportData:
     index_first_day: str | None
     index_last_day: str | None
     week_index_values: int
+    as_of: str = "9999-12-31"
     narratives: tuple[NarrativeReport, ...] = ()
     claims: tuple[ClaimRow, ...] = ()
     claims_total: int = 0
@@ -210,6 +213,30 @@ class ReportData:
     def has_index(self) -> bool:
         """Whether the index has at least one value in the week."""
         return self.week_index_values > 0
+
+    @property
+    def complete(self) -> bool:
+        """Whether the week was over (its Sunday before ``as_of``, today) when gathered."""
+        return self.week.end.isoformat() < self.as_of
+
+    @property
+    def through(self) -> str:
+        """The last day the report covers: the Sunday, or today while the week is not over."""
+        return min(self.week.end.isoformat(), self.as_of)
+
+    @property
+    def progress_note(self) -> str | None:
+        """A sentence saying the week is not over (or not begun), None for a complete week."""
+        if self.complete:
+            return None
+        wk = self.week
+        if self.as_of < wk.start.isoformat():
+            return (f"Week {wk.label} has not begun (today is {self.as_of}): there is nothing "
+                    "to report yet.")
+        done = (date.fromisoformat(self.as_of) - wk.start).days + 1
+        return (f"Week {wk.label} is not over: this report covers {wk.start:%d %b} to "
+                f"{self.as_of} ({done} of 7 days, today still in progress). Figures for the "
+                "week are partial; write the report again after Sunday for the full week.")
 
     @property
     def coverage(self) -> str:
@@ -383,12 +410,15 @@ def summary_lines(data: ReportData) -> list[str]:
     """The report's headline summary as plain sentences (escaped later by each renderer)."""
     wk = data.week
     span = f"{wk.start:%d %b} to {wk.end:%d %b %Y}"
+    progress = [data.progress_note] if data.progress_note else []
     if not data.has_data:
         return [
             f"No data for week {wk.label} ({span}): no articles are dated in that week "
-            f"(data covers {data.coverage})."
+            f"(data covers {data.coverage}).",
+            *progress,
         ]
     lines = [
+        *progress,
         f"Week {wk.label} ({span}): {data.week_articles} distinct articles from "
         f"{data.week_feeds} feeds (data covers {data.coverage})."
     ]

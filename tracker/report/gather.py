@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from tracker.base.db import utcnow
@@ -46,9 +46,17 @@ from tracker.report.weeks import Week
 # --------------------------------------------------------------------------- gathering
 
 
-def week_params(week: Week, options: ReportOptions) -> dict[str, Any]:
-    """The named parameters every report query draws from."""
+def week_params(week: Week, options: ReportOptions, as_of: date | None = None) -> dict[str, Any]:
+    """The named parameters every report query draws from.
+
+    ``as_of`` is today (UTC): a week that is not over is reported up to it (``through``),
+    so future days are not listed as empty and feeds are not silent for days to come.
+    """
+    as_of = as_of or datetime.now(UTC).date()
+    through = min(week.end, as_of)
     return {
+        "as_of": as_of.isoformat(),
+        "through": through.isoformat(),
         "week_start": week.start.isoformat(),
         "week_end": week.end.isoformat(),
         "prev_start": week.prev_start.isoformat(),
@@ -56,7 +64,7 @@ def week_params(week: Week, options: ReportOptions) -> dict[str, Any]:
         "quarter_start": week.quarter_start.isoformat(),
         "after_end": (week.end + timedelta(days=1)).isoformat(),
         "baseline_start": (week.start - timedelta(days=28)).isoformat(),
-        "silent_start": (week.end - timedelta(days=options.silent_days - 1)).isoformat(),
+        "silent_start": (through - timedelta(days=options.silent_days - 1)).isoformat(),
         "low_ratio": options.low_ratio,
         "top_n": options.top_n,
         "examples": options.cross_link_examples,
@@ -69,10 +77,15 @@ def gather_report(
     *,
     options: ReportOptions | None = None,
     generated_at: str | None = None,
+    today: date | None = None,
 ) -> ReportData:
-    """Run the report's named queries for ``week`` and assemble a :class:`ReportData`."""
+    """Run the report's named queries for ``week`` and assemble a :class:`ReportData`.
+
+    ``today`` (default: UTC today) decides whether the week is over; see :func:`week_params`.
+    """
     options = options or ReportOptions()
-    runner = QueryRunner(conn, week_params(week, options))
+    params = week_params(week, options, today)
+    runner = QueryRunner(conn, params)
     cov = runner.run(Q_COVERAGE)[0]
     base: dict[str, Any] = {
         "week": week,
@@ -85,6 +98,7 @@ def gather_report(
         "index_first_day": cov["index_first_day"],
         "index_last_day": cov["index_last_day"],
         "week_index_values": cov["week_index_values"],
+        "as_of": params["as_of"],
     }
     failed = tuple(
         FeedIssue(
@@ -110,7 +124,8 @@ def gather_report(
     )
     volume = tuple(
         DayVolume(
-            r["day"], r["articles"], r["feeds"], r["baseline"], r["baseline_weeks"], bool(r["low"])
+            r["day"], r["articles"], r["feeds"], r["baseline"], r["baseline_weeks"], bool(r["low"]),
+            bool(r["in_progress"]),
         )
         for r in runner.run(Q_DAILY_VOLUME)
     )

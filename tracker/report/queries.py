@@ -267,7 +267,9 @@ ORDER BY failed DESC, f.name
 
 Q_SILENT_FEEDS = NamedQuery(
     "silent_feeds",
-    "Enabled feeds with no new distinct article dated in the last days of the week.",
+    "Enabled feeds with no new distinct article dated in the last days of the week up to "
+    ":through (the week's last day, or today while the week is not over; none before it "
+    "starts).",
     """
 SELECT f.name, COALESCE(f.title, f.name) AS source,
   (SELECT COUNT(*) FROM articles a WHERE a.feed_id = f.id AND +a.duplicate_of IS NULL
@@ -277,23 +279,24 @@ SELECT f.name, COALESCE(f.title, f.name) AS source,
   (SELECT COUNT(*) FROM fetches x WHERE x.feed_id = f.id
      AND x.started_at >= :week_start AND x.started_at < :after_end) AS fetches
 FROM feeds f
-WHERE f.enabled = 1 AND NOT EXISTS (
+WHERE f.enabled = 1 AND :through >= :week_start AND NOT EXISTS (
   SELECT 1 FROM articles a WHERE a.feed_id = f.id AND +a.duplicate_of IS NULL
-    AND a.day BETWEEN :silent_start AND :week_end)
+    AND a.day BETWEEN :silent_start AND :through)
 ORDER BY week_articles, f.name
 """,
 )
 
 Q_DAILY_VOLUME = NamedQuery(
     "daily_volume",
-    "Distinct articles per day of the week against the same weekday of the four weeks "
-    "before (days without articles count as 0; weeks before the store's first article are "
-    "left out), so quiet weekends are not flagged; a day is low below :low_ratio times "
-    "that baseline.",
+    "Distinct articles per day of the week up to :through (no future days) against the "
+    "same weekday of the four weeks before (days without articles count as 0; weeks before "
+    "the store's first article are left out), so quiet weekends are not flagged; a day is "
+    "low below :low_ratio times that baseline. Today (:as_of) is still in progress, never "
+    "low.",
     """
 WITH RECURSIVE days(day) AS (
-  SELECT :week_start
-  UNION ALL SELECT date(day, '+1 day') FROM days WHERE day < :week_end
+  SELECT :week_start WHERE :week_start <= :through
+  UNION ALL SELECT date(day, '+1 day') FROM days WHERE day < :through
 ), counts AS (
   SELECT day, COUNT(*) AS articles, COUNT(DISTINCT feed_id) AS feeds
   FROM articles
@@ -312,8 +315,9 @@ WITH RECURSIVE days(day) AS (
 )
 SELECT d.day, COALESCE(c.articles, 0) AS articles, COALESCE(c.feeds, 0) AS feeds,
   b.baseline, COALESCE(b.weeks, 0) AS baseline_weeks,
-  CASE WHEN b.baseline > 0
-        AND COALESCE(c.articles, 0) < :low_ratio * b.baseline THEN 1 ELSE 0 END AS low
+  CASE WHEN d.day < :as_of AND b.baseline > 0
+        AND COALESCE(c.articles, 0) < :low_ratio * b.baseline THEN 1 ELSE 0 END AS low,
+  d.day >= :as_of AS in_progress
 FROM days d LEFT JOIN counts c ON c.day = d.day LEFT JOIN base b ON b.day = d.day
 ORDER BY d.day
 """,

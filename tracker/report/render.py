@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 from urllib.parse import quote
@@ -15,7 +16,7 @@ from urllib.parse import quote
 import jinja2
 from markupsafe import Markup
 
-from tracker.report.charts import line_chart_svg
+from tracker.report.charts import Series, line_chart, series_colours, to_svg
 from tracker.report.data import NarrativeReport, ReportData, fmt_num, fmt_pct, fmt_signed, summary_lines
 
 # --------------------------------------------------------------------------- rendering
@@ -36,18 +37,46 @@ def chart_window(data: ReportData, narrative: NarrativeReport) -> tuple[date, da
     return start, data.week.end
 
 
-def render_charts(data: ReportData) -> dict[str, str]:
-    """One SVG chart per narrative: the index over the window, the week shaded, spikes marked."""
+#: Chart sizes (whole chart, pixels): the wide one for files, print and screens from about
+#: 640 px; the narrow one replaces it on phones, where the wide one would shrink its text.
+WIDE = (860, 220)
+NARROW = (360, 200)
+
+
+@dataclass(frozen=True)
+class ReportChart:
+    """One narrative's chart as standalone SVG, wide (files, desktop, print) and narrow (phones)."""
+
+    svg: str
+    narrow: str
+
+
+def chart_spec(data: ReportData, narrative: NarrativeReport, *, width: int, height: int,
+               colours: Mapping[str, str]) -> dict[str, Any]:
+    """The Vega-Lite spec of a narrative's chart: index and 7-day average, week shaded, spikes."""
+    start, end = chart_window(data, narrative)
+    return line_chart(
+        [Series(narrative.id, narrative.label, narrative.series, colours[narrative.id])],
+        title=narrative.label,
+        subtitle=f"Daily index and its 7-day average, {start:%d %b %Y} to {end:%d %b %Y}",
+        start=start,
+        end=end,
+        highlight=(data.week.start, data.week.end),
+        highlight_label=f"Week {data.week.number}",
+        width=width,
+        height=height,
+    )
+
+
+def render_charts(data: ReportData, *, narrow: bool = True) -> dict[str, ReportChart]:
+    """Each narrative's chart drawn to SVG, colours shared with Datasette (:func:`series_colours`)."""
+    colours = series_colours(n.id for n in data.narratives)
     charts = {}
     for n in data.narratives:
-        start, end = chart_window(data, n)
-        charts[n.id] = line_chart_svg(
-            n.series,
-            start=start,
-            end=end,
-            highlight=(data.week.start, data.week.end),
-            title=f"{n.label}: daily index, {start.isoformat()} to {end.isoformat()}",
-        )
+        wide = to_svg(chart_spec(data, n, width=WIDE[0], height=WIDE[1], colours=colours))
+        small = (to_svg(chart_spec(data, n, width=NARROW[0], height=NARROW[1], colours=colours))
+                 if narrow else "")
+        charts[n.id] = ReportChart(wide, small)
     return charts
 
 
@@ -188,9 +217,11 @@ def render_markdown(data: ReportData, chart_links: Mapping[str, str] | None = No
     )
 
 
-def render_html(data: ReportData, charts: Mapping[str, str] | None = None) -> str:
+def render_html(data: ReportData, charts: Mapping[str, ReportChart] | None = None) -> str:
     """The report as one self-contained HTML page with the SVG charts inline."""
-    svgs = {k: Markup(v) for k, v in (render_charts(data) if charts is None else charts).items()}
+    drawn = render_charts(data) if charts is None else charts
+    # vl-convert's SVG escapes every label it draws; nothing else is marked safe.
+    svgs = {k: {"wide": Markup(c.svg), "narrow": Markup(c.narrow)} for k, c in drawn.items()}
     return _environment(markdown=False).get_template("report.html.j2").render(
         **_context(data), charts=svgs
     )

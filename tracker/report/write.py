@@ -131,9 +131,9 @@ def write_report(
         links: dict[str, str] = {}
         if charts:
             chart_dir.mkdir(exist_ok=True)
-        for nid, svg in charts.items():
+        for nid, chart in charts.items():
             path = chart_dir / f"{chart_slug(nid)}.svg"
-            _write_text(path, svg + "\n")
+            _write_text(path, chart.svg + "\n")
             chart_paths.append(path)
             links[nid] = f"{chart_dir.name}/{path.name}"
         md_path = out_dir / f"{stem}.md"

@@ -1,27 +1,38 @@
-"""Datasette plugin for ``tracker serve``: inline SVG charts of the index, evidence cells, links.
+"""Datasette plugin for ``tracker serve``: index charts, evidence cells, links, read-only rules.
 
-Charts are drawn on the server as plain SVG so they work offline, without
-JavaScript and with arbitrary SQL switched off. :func:`line_chart_svg` and
-:func:`chart_from_rows` are pure; the ``@hookimpl`` functions wire them into
-Datasette: templates under ``tracker/serve/datasette/templates`` call ``tracker_chart`` and
-``tracker_overview_chart``, every page whose rows have a ``day`` column and a
-value column offers a ``.svg`` export, and ``evidence`` JSON renders as a list.
+Charts come from the report's chart engine (:func:`tracker.report.charts.line_chart`):
+the page embeds the Vega-Lite spec and the browser draws it with the Vega-Embed bundle
+served from the package (``/-/tracker-static/``, nothing from the network); the
+``.svg`` export and the ``<noscript>`` fallback draw the same spec on the server with
+vl-convert. Every narrative keeps its colour (:func:`~tracker.report.charts.series_colours`
+over the narratives table). :func:`chart_spec_from_rows` is pure; the ``@hookimpl``
+functions wire it into Datasette: templates under ``tracker/serve/datasette/templates``
+call ``tracker_chart`` and ``tracker_overview_chart``, every page whose rows have a
+``day`` column and a value column offers a ``.svg`` export, and ``evidence`` JSON
+renders as a list. The plugin also denies Datasette's write permissions and checks the
+canned queries' parameters (``:_check_params``) so a bad day is a message, not 0 rows.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import math
+import sqlite3
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import date
+from datetime import date, datetime
+from functools import cache
 from typing import Any
 from urllib.parse import urlencode
 
 from datasette import hookimpl
 from datasette.utils import tilde_encode
-from datasette.utils.asgi import BadRequest, Response
+from datasette.utils.asgi import BadRequest, NotFound, Response
 from markupsafe import Markup, escape
+
+from tracker.base.resources import packaged
+from tracker.report.charts import INDEX_TITLE, Point, Series, line_chart, series_colours, to_svg
 
 log = logging.getLogger(__name__)
 
@@ -29,17 +40,31 @@ log = logging.getLogger(__name__)
 DATABASE_NAME = "tracker"
 
 X_COLUMN = "day"
-#: Columns worth charting, in the order the default is picked.
-Y_COLUMNS = (
-    "index_value",
-    "smoothed_7d",
-    "zscore",
-    "share",
-    "articles",
-    "mentions",
-    "weighted_articles",
-    "scaled_share",
-)
+#: Columns worth charting, in the order the default is picked, with their axis titles.
+Y_TITLES = {
+    "index_value": INDEX_TITLE,
+    "smoothed_7d": "Index, 7-day average (100 = base-period mean)",
+    "zscore": "z-score against the trailing 30 days",
+    "share": "Member articles, % of all articles",
+    "articles": "Articles",
+    "mentions": "Mentions",
+    "weighted_articles": "Member articles weighted by score",
+    "scaled_share": "Share / the source's standard deviation",
+}
+Y_COLUMNS = tuple(Y_TITLES)
+#: Chart titles, short.
+Y_NAMES = {
+    "index_value": "Narrative index",
+    "smoothed_7d": "Narrative index, 7-day average",
+    "zscore": "z-score",
+    "share": "Share of articles",
+    "articles": "Articles",
+    "mentions": "Mentions",
+    "weighted_articles": "Score-weighted articles",
+    "scaled_share": "Scaled share",
+}
+#: Index columns: their charts draw the base value 100.
+INDEX_COLUMNS = frozenset({"index_value", "smoothed_7d"})
 #: Columns that split rows into one line each.
 SERIES_COLUMNS = ("narrative_id", "entity_id")
 #: Counts add up when several rows share a series and day; other values are averaged.
@@ -51,58 +76,9 @@ ROW_LINKS = {
     "narrative_id": "narratives",
     "feed_id": "feeds",
 }
-PALETTE = (
-    "#4e79a7",
-    "#f28e2b",
-    "#e15759",
-    "#76b7b2",
-    "#59a14f",
-    "#edc948",
-    "#b07aa1",
-    "#ff9da7",
-    "#9c755f",
-    "#bab0ac",
-)
-
-Point = tuple[str, float | None]
-#: Width of one legend entry (swatch and up to 30 characters at 12px).
-LEGEND_SLOT = 220
-
-
-def nice_ticks(lo: float, hi: float, count: int = 5) -> list[float]:
-    """Round axis ticks (steps of 1, 2, 2.5 or 5 times a power of ten) covering ``lo..hi``."""
-    if not (math.isfinite(lo) and math.isfinite(hi)):
-        return [0.0, 1.0]
-    if hi < lo:
-        lo, hi = hi, lo
-    # A range too narrow to divide into steps (or none at all) is drawn around its value.
-    if hi - lo <= max(abs(lo), abs(hi)) * 1e-9 or hi - lo < 1e-200:
-        pad = max(abs(lo), abs(hi)) * 0.1 or 1.0
-        lo, hi = lo - pad, hi + pad
-    raw = (hi - lo) / max(count, 1)
-    magnitude = 10 ** math.floor(math.log10(raw))
-    step = magnitude
-    for multiple in (1, 2, 2.5, 5, 10):
-        step = multiple * magnitude
-        if step >= raw:
-            break
-    start = math.floor(lo / step) * step
-    stop = math.ceil(hi / step) * step
-    # lo / step can underflow to 0 for subnormal values: widen by a step if a bound escapes.
-    start = start - step if start > lo else start
-    stop = stop + step if stop < hi else stop
-    n = max(round((stop - start) / step), 1)
-    # Rounding below the step keeps labels like 0.3 from printing as 0.30000000000000004.
-    digits = max(0, 3 - math.floor(math.log10(step)))
-    return [round(start + i * step, digits) for i in range(n + 1)]
-
-
-def _shorten(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def _fmt(value: float) -> str:
-    return f"{value:,.6g}"
+#: Width of the server-drawn SVG (export and no-JavaScript fallback).
+SVG_WIDTH = 960
+STATIC_FILES = {"vega-embed.js": "application/javascript", "tracker-charts.js": "application/javascript"}
 
 
 def _parse_day(value: Any) -> date | None:
@@ -114,130 +90,6 @@ def _parse_day(value: Any) -> date | None:
         return None
 
 
-def line_chart_svg(
-    series: Mapping[str, Sequence[Point]],
-    *,
-    title: str,
-    y_label: str,
-    labels: Mapping[str, str] | None = None,
-    marks: Mapping[str, Iterable[str]] | None = None,
-    element_id: str = "tracker-chart",
-    width: int = 960,
-    height: int = 320,
-) -> str:
-    """An SVG line chart of ``{series: [(day, value), ...]}``; empty string if nothing to draw.
-
-    ``None`` values break a line; ``marks`` circles the given days of a series (spikes).
-    """
-    labels = labels or {}
-    marks = marks or {}
-    parsed: dict[str, list[tuple[int, float | None]]] = {}
-    for key, points in series.items():
-        cleaned = []
-        for day, value in points:
-            parsed_day = _parse_day(day)
-            if parsed_day is None:
-                continue
-            number = value if value is None or math.isfinite(value) else None
-            cleaned.append((parsed_day.toordinal(), number))
-        if any(v is not None for _, v in cleaned):
-            parsed[key] = sorted(cleaned)
-    days = {d for points in parsed.values() for d, v in points if v is not None}
-    if len(days) < 2:
-        return ""
-    values = [v for points in parsed.values() for _, v in points if v is not None]
-    y_ticks = nice_ticks(min(values), max(values))
-    x0, x1 = min(days), max(days)
-    y0, y1 = y_ticks[0], y_ticks[-1]
-
-    left, right, top, bottom = 64, 16, 34, 36
-    per_row = max(1, (width - left - right) // LEGEND_SLOT)
-    legend_rows = math.ceil(len(parsed) / per_row) if len(parsed) > 1 else 0
-    total_height = height + legend_rows * 20
-    plot_w, plot_h = width - left - right, height - top - bottom
-
-    def sx(day: int) -> float:
-        return left + (day - x0) / (x1 - x0) * plot_w
-
-    def sy(value: float) -> float:
-        return top + (1 - (value - y0) / (y1 - y0)) * plot_h
-
-    out = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" id="{escape(element_id)}" class="tracker-chart" '
-        f'viewBox="0 0 {width} {total_height}" width="100%" role="img" '
-        f'aria-labelledby="{escape(element_id)}-title" '
-        'font-family="system-ui, -apple-system, Helvetica, Arial, sans-serif" font-size="12">',
-        f'<title id="{escape(element_id)}-title">{escape(title)}</title>',
-        f'<rect x="0" y="0" width="{width}" height="{total_height}" fill="#ffffff"/>',
-        f'<text x="{left}" y="20" font-size="14" font-weight="bold">{escape(title)}</text>',
-    ]
-    for tick in y_ticks:
-        y = sy(tick)
-        out.append(
-            f'<line x1="{left}" x2="{width - right}" y1="{y:.1f}" y2="{y:.1f}" '
-            'stroke="#e5e5e5"/>'
-        )
-        out.append(
-            f'<text x="{left - 6}" y="{y + 4:.1f}" text-anchor="end" fill="#555">'
-            f"{escape(_fmt(tick))}</text>"
-        )
-    tick_count = min(7, x1 - x0 + 1)
-    x_ticks = sorted({round(x0 + i * (x1 - x0) / max(tick_count - 1, 1)) for i in range(tick_count)})
-    for k, tick in enumerate(x_ticks):
-        x = sx(tick)
-        # The end labels hang inwards so they are not cut off at the edges.
-        anchor = "start" if k == 0 else "end" if k == len(x_ticks) - 1 else "middle"
-        out.append(
-            f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{top + plot_h}" y2="{top + plot_h + 4}" '
-            'stroke="#555"/>'
-        )
-        out.append(
-            f'<text x="{x:.1f}" y="{top + plot_h + 18}" text-anchor="{anchor}" fill="#555">'
-            f"{date.fromordinal(tick).isoformat()}</text>"
-        )
-    out.append(
-        f'<line x1="{left}" x2="{width - right}" y1="{top + plot_h}" y2="{top + plot_h}" '
-        'stroke="#555"/>'
-    )
-    out.append(
-        f'<text transform="translate(14 {top + plot_h / 2:.1f}) rotate(-90)" '
-        f'text-anchor="middle" fill="#555">{escape(y_label)}</text>'
-    )
-    for i, (key, line) in enumerate(parsed.items()):
-        colour = PALETTE[i % len(PALETTE)]
-        path, pen_down = [], False
-        for ordinal, value in line:
-            if value is None:
-                pen_down = False
-                continue
-            path.append(f"{'L' if pen_down else 'M'}{sx(ordinal):.1f} {sy(value):.1f}")
-            pen_down = True
-        name = labels.get(key, key)
-        out.append(
-            f'<path class="series" data-series="{escape(key)}" d="{" ".join(path)}" fill="none" '
-            f'stroke="{colour}" stroke-width="2" stroke-linejoin="round">'
-            f"<title>{escape(name)}</title></path>"
-        )
-        marked = set(marks.get(key, ()))
-        for ordinal, value in line:
-            iso = date.fromordinal(ordinal).isoformat()
-            if value is not None and iso in marked:
-                out.append(
-                    f'<circle class="mark" cx="{sx(ordinal):.1f}" cy="{sy(value):.1f}" r="4" '
-                    f'fill="{colour}" stroke="#000"><title>{escape(name)} {iso}: '
-                    f"{escape(_fmt(value))}</title></circle>"
-                )
-        if legend_rows:
-            lx = left + (i % per_row) * LEGEND_SLOT
-            ly = height + (i // per_row) * 20
-            out.append(
-                f'<rect x="{lx}" y="{ly - 9}" width="12" height="12" fill="{colour}"/>'
-                f'<text x="{lx + 17}" y="{ly + 1}">{escape(_shorten(name, 30))}</text>'
-            )
-    out.append("</svg>")
-    return "".join(out)
-
-
 def pick_y(columns: Sequence[str], wanted: str | None = None) -> str | None:
     """The column to chart: ``wanted`` if the rows have it, else the first of :data:`Y_COLUMNS`."""
     if wanted and wanted in columns and wanted != X_COLUMN:
@@ -245,52 +97,93 @@ def pick_y(columns: Sequence[str], wanted: str | None = None) -> str | None:
     return next((c for c in Y_COLUMNS if c in columns), None)
 
 
-def chart_from_rows(
+def chart_spec_from_rows(
     columns: Sequence[str],
     rows: Iterable[Sequence[Any] | Mapping[str, Any]],
     *,
     y: str | None = None,
+    narratives: Mapping[str, str] | None = None,
     title: str | None = None,
-    element_id: str = "tracker-chart",
-) -> str:
-    """Chart query rows with a ``day`` column, one line per narrative (or entity); "" if unfit."""
+    width: int | None = None,
+) -> dict[str, Any] | None:
+    """A chart of query rows with a ``day`` column, one line per narrative (or entity); None if unfit.
+
+    ``narratives`` maps every narrative id of the store to its label: lines are labelled
+    with it and coloured by it, so a narrative has the same colour on every page.
+    """
     columns = list(columns)
     y_column = pick_y(columns, y)
     if X_COLUMN not in columns or y_column is None:
-        return ""
+        return None
+    narratives = dict(narratives or {})
     series_column = next((c for c in SERIES_COLUMNS if c in columns), None)
-    sums: dict[str, dict[str, list[float]]] = {}
+    values: dict[str, dict[date, list[float]]] = {}
     labels: dict[str, str] = {}
-    marks: dict[str, set[str]] = {}
+    spikes: dict[str, set[date]] = {}
     for row in rows:
         record = row if isinstance(row, Mapping) else dict(zip(columns, row, strict=False))
-        day = record.get(X_COLUMN)
-        if not isinstance(day, str):
+        day = _parse_day(record.get(X_COLUMN))
+        if day is None:
             continue
         key = str(record.get(series_column)) if series_column else y_column
-        bucket = sums.setdefault(key, {}).setdefault(day[:10], [])
+        bucket = values.setdefault(key, {}).setdefault(day, [])
         value = record.get(y_column)
-        if isinstance(value, int | float) and not isinstance(value, bool):
+        if isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value):
             bucket.append(float(value))
-        if series_column and record.get("label"):
+        if series_column == "narrative_id" and record.get("label"):
             labels[key] = str(record["label"])
         if record.get("spike"):
-            marks.setdefault(key, set()).add(day[:10])
+            spikes.setdefault(key, set()).add(day)
+    days = {d for by_day in values.values() for d, v in by_day.items() if v}
+    if len(days) < 2:
+        return None
     additive = y_column in ADDITIVE_COLUMNS
-    series: dict[str, list[Point]] = {
-        key: [
-            (day, (sum(vals) if additive else sum(vals) / len(vals)) if vals else None)
-            for day, vals in by_day.items()
+    # Narratives are coloured over every narrative of the store, so each keeps its colour.
+    colours = series_colours([*narratives, *values] if series_column == "narrative_id" else values)
+    series = []
+    for key in sorted(values, key=lambda k: labels.get(k) or narratives.get(k) or k):
+        points = [
+            Point(day, (sum(v) if additive else sum(v) / len(v)) if v else None,
+                  spike=day in spikes.get(key, set()))
+            for day, v in sorted(values[key].items())
         ]
-        for key, by_day in sums.items()
-    }
-    return line_chart_svg(
+        label = labels.get(key) or narratives.get(key) or (Y_NAMES[y_column] if not series_column
+                                                            else key)
+        series.append(Series(key, label, points, colours[key]))
+    return line_chart(
         series,
-        title=title or f"{y_column} by day",
-        y_label=y_column,
-        labels=labels,
-        marks=marks,
-        element_id=element_id,
+        y_title=Y_TITLES[y_column],
+        title=title or f"{Y_NAMES[y_column]}, by day",
+        base=100.0 if y_column in INDEX_COLUMNS else None,
+        width=width,
+        height=280,
+        series_legend=series_column is not None,
+        series_title="Narrative" if series_column == "narrative_id" else "Entity",
+        tooltips=width is None,
+    )
+
+
+def _script_json(spec: Mapping[str, Any]) -> str:
+    """JSON safe inside <script>: no character can close the element or start a comment."""
+    return (json.dumps(spec, separators=(",", ":"))
+            .replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026"))
+
+
+def chart_html(datasette: Any, spec: Mapping[str, Any], *, element_id: str, svg_url: str | None,
+               caption: Markup) -> Markup:
+    """A figure the browser draws from ``spec``; without JavaScript, the server's SVG instead."""
+    static = datasette.urls.path("/-/tracker-static/")
+    title = spec.get("title")
+    alt_text = title.get("text", "Chart") if isinstance(title, Mapping) else "Chart"
+    fallback = (f'<noscript><img src="{escape(svg_url)}" alt="{escape(alt_text)}" '
+                'style="max-width:100%"></noscript>' if svg_url else "")
+    return Markup(
+        f'<figure class="tracker-chart-wrap"><div class="tracker-chart" id="{escape(element_id)}" '
+        f'data-spec-id="{escape(element_id)}-spec"></div>{fallback}'
+        f'<script type="application/json" id="{escape(element_id)}-spec">{_script_json(spec)}</script>'
+        f'<script src="{escape(static)}vega-embed.js?v={_static_version()}" defer></script>'
+        f'<script src="{escape(static)}tracker-charts.js?v={_static_version()}" defer></script>'
+        f"<figcaption>{caption}</figcaption></figure>"
     )
 
 
@@ -319,6 +212,16 @@ def evidence_html(value: str) -> Markup | None:
     return Markup(f'<ol class="tracker-evidence">{"".join(parts)}</ol>')
 
 
+async def narrative_labels(datasette: Any) -> dict[str, str]:
+    """Every narrative id of the served store with its label (for line labels and colours)."""
+    try:
+        db = datasette.get_database(DATABASE_NAME)
+    except KeyError:
+        return {}
+    result = await db.execute("select id, coalesce(label, id) from narratives")
+    return {str(r[0]): str(r[1]) for r in result.rows}
+
+
 OVERVIEW_SQL = """
 select ni.day, ni.narrative_id, n.label, coalesce(ni.smoothed_7d, ni.index_value) as smoothed_7d,
   ni.spike
@@ -330,37 +233,51 @@ order by ni.day
 
 
 async def overview_chart(datasette: Any, days: int = 90) -> Markup:
-    """The smoothed index of every narrative over the last ``days`` computed days, as SVG."""
+    """The smoothed index of every narrative over the last ``days`` computed days."""
     try:
         db = datasette.get_database(DATABASE_NAME)
     except KeyError:
         return Markup("")
     result = await db.execute(OVERVIEW_SQL, {"window": f"-{days - 1} days"})
     columns = ["day", "narrative_id", "label", "smoothed_7d", "spike"]
-    svg = chart_from_rows(
-        columns,
-        [tuple(r) for r in result.rows],
+    spec = chart_spec_from_rows(
+        columns, [tuple(r) for r in result.rows], narratives=await narrative_labels(datasette),
         title=f"Narrative index, 7-day average, last {days} days",
-        element_id="tracker-index-chart",
     )
-    if not svg:
+    if spec is None:
         return Markup(
             '<p class="tracker-chart-empty" id="tracker-index-chart">No index computed yet: '
             "run <code>tracker run</code> to fetch, enrich and index the feeds.</p>"
         )
     link = datasette.urls.query(DATABASE_NAME, "narrative_index_range")
-    return Markup(
-        f'<figure class="tracker-chart-wrap">{svg}<figcaption>Spikes are circled. '
-        f'<a href="{escape(link)}">Explore the index over any date range</a>.</figcaption></figure>'
+    svg_url = datasette.urls.query(DATABASE_NAME, "narrative_index_range") + ".svg?" + urlencode(
+        {"narrative": "", "start": "", "end": "", "_chart_y": "smoothed_7d"})
+    return chart_html(
+        datasette, spec, element_id="tracker-index-chart", svg_url=svg_url,
+        caption=Markup(f'Gaps are days without an index value; spikes are ringed. '
+                       f'<a href="{escape(link)}">Explore the index over any date range</a>.'),
     )
 
 
-def rows_chart(columns: Sequence[str], rows: Sequence[Any], request: Any) -> Markup:
+def _svg_link(request: Any) -> str | None:
+    if request is None:
+        return None
+    path = request.path
+    dot = path.rsplit("/", 1)[-1].find(".")
+    if dot != -1:  # a page already ending in .json or similar has no chart
+        return None
+    query = request.query_string
+    return f"{path}.svg" + (f"?{query}" if query else "")
+
+
+async def rows_chart(datasette: Any, columns: Sequence[str], rows: Sequence[Any],
+                     request: Any) -> Markup:
     """Chart the rows on a page (with links to chart other columns); empty Markup if unfit."""
     wanted = request.args.get("_chart_y") if request is not None else None
     y_column = pick_y(columns, wanted)
-    svg = chart_from_rows(columns, rows, y=y_column, element_id="tracker-index-chart")
-    if not svg:
+    spec = chart_spec_from_rows(columns, rows, y=y_column,
+                                narratives=await narrative_labels(datasette))
+    if spec is None or y_column is None:
         return Markup("")
     choices = [c for c in Y_COLUMNS if c in columns]
     links = []
@@ -373,9 +290,12 @@ def rows_chart(columns: Sequence[str], rows: Sequence[Any], request: Any) -> Mar
         ]
         query = urlencode([*args, ("_chart_y", choice)])
         links.append(f'<a href="?{escape(query)}">{escape(choice)}</a>')
-    return Markup(
-        f'<figure class="tracker-chart-wrap">{svg}<figcaption>Chart of the rows below '
-        f"(spikes circled). Chart: {' · '.join(links)}</figcaption></figure>"
+    svg_url = _svg_link(request)
+    export = f' · <a href="{escape(svg_url)}">SVG</a>' if svg_url else ""
+    return chart_html(
+        datasette, spec, element_id="tracker-index-chart", svg_url=svg_url,
+        caption=Markup(f"Chart of the rows below (gaps are days without a value; spikes ringed)"
+                       f"{export}. Chart: {' · '.join(links)}"),
     )
 
 
@@ -386,7 +306,10 @@ def extra_template_vars(datasette: Any) -> dict[str, Any]:
     async def tracker_overview_chart(days: int = 90) -> Markup:
         return await overview_chart(datasette, days)
 
-    return {"tracker_chart": rows_chart, "tracker_overview_chart": tracker_overview_chart}
+    async def tracker_chart(columns: Sequence[str], rows: Sequence[Any], request: Any) -> Markup:
+        return await rows_chart(datasette, columns, rows, request)
+
+    return {"tracker_chart": tracker_chart, "tracker_overview_chart": tracker_overview_chart}
 
 
 @hookimpl
@@ -402,38 +325,102 @@ def render_cell(value: Any, column: str, table: str | None, database: str, datas
     return None
 
 
-READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+# --------------------------------------------------------------------------- read-only
+
+#: Datasette's write permissions: denied to everyone, so no page offers an edit. The
+#: connections are read-only anyway (tracker.serve.server.ReadOnlyDatabase).
+WRITE_ACTIONS = frozenset({
+    "insert-row", "delete-row", "update-row", "create-table", "alter-table", "drop-table",
+})
 
 
 @hookimpl
-def asgi_wrapper(datasette: Any) -> Any:
-    """Refuse every request that could change something (POST, PUT ...) with 405."""
+def permission_allowed(actor: Any, action: str) -> bool | None:
+    """Deny every write action; leave every other decision to Datasette and other plugins."""
+    return False if action in WRITE_ACTIONS else None
 
-    def wrap(app: Any) -> Any:
-        async def read_only(scope: dict[str, Any], receive: Any, send: Any) -> None:
-            if scope.get("type") == "http" and scope.get("method") not in READ_METHODS:
-                await send(
-                    {
-                        "type": "http.response.start",
-                        "status": 405,
-                        "headers": [
-                            (b"content-type", b"text/plain; charset=utf-8"),
-                            (b"allow", b"GET, HEAD, OPTIONS"),
-                        ],
-                    }
-                )
-                await send(
-                    {
-                        "type": "http.response.body",
-                        "body": b"This Narrative Tracker server is read-only: only GET requests.\n",
-                    }
-                )
-                return
-            await app(scope, receive, send)
 
-        return read_only
+# --------------------------------------------------------------------------- parameters
 
-    return wrap
+#: Canned-query parameters and what they hold (trimmed; empty means the query's default).
+DAY_PARAMS = frozenset({"start", "end", "day", "week_ending"})
+TIME_PARAMS = frozenset({"as_of"})
+COUNT_PARAMS = frozenset({"days"})
+
+
+def check_params(args: Mapping[str, str]) -> None:
+    """Raise an SQLite error naming the first parameter that is not a day, time or count.
+
+    Raised while Datasette binds ``:_check_params``, so the query page shows the message
+    above its form (and ``.json`` answers 400 with it) instead of an empty result.
+    """
+    for name in sorted(DAY_PARAMS | TIME_PARAMS | COUNT_PARAMS):
+        value = (args.get(name) or "").strip()
+        if not value:
+            continue
+        if name in DAY_PARAMS:
+            if len(value) == 10 and _parse_day(value) is not None:
+                continue
+            raise sqlite3.OperationalError(
+                f"{name} = {value!r} is not a day: write it as YYYY-MM-DD (e.g. 2026-02-21), "
+                "or leave it empty for the default."
+            )
+        if name in TIME_PARAMS:
+            try:
+                datetime.fromisoformat(value.replace("Z", "+00:00"))
+                continue
+            except ValueError:
+                raise sqlite3.OperationalError(
+                    f"{name} = {value!r} is not a time: write a UTC time as "
+                    "YYYY-MM-DDTHH:MM:SSZ or a day as YYYY-MM-DD, or leave it empty for the "
+                    "latest fetch."
+                ) from None
+        if not (value.isdigit() and 1 <= int(value) <= 36500):
+            raise sqlite3.OperationalError(
+                f"{name} = {value!r} is not a number of days: write a whole number from 1 "
+                "up, or leave it empty for the default."
+            )
+
+
+def _check_params(key: str, request: Any) -> None:
+    check_params(request.args if request is not None else {})
+
+
+@hookimpl
+def register_magic_parameters(datasette: Any) -> list[tuple[str, Any]]:
+    """``:_check_params`` in a canned query validates the request's parameters (binds NULL)."""
+    return [("check", _check_params)]
+
+
+# --------------------------------------------------------------------------- files, errors, export
+
+
+@cache
+def _static_version() -> str:
+    """A cache-busting token: the vendored bundle's size and our script's size."""
+    folder = packaged("serve", "static")
+    return "-".join(str((folder / name).stat().st_size) for name in sorted(STATIC_FILES))
+
+
+@cache
+def _static_bytes(name: str) -> bytes:
+    return packaged("serve", "static", name).read_bytes()
+
+
+async def _static(request: Any) -> Response:
+    name = request.url_vars["name"]
+    if name not in STATIC_FILES:
+        raise NotFound(f"No static file {name}")
+    return Response(
+        _static_bytes(name), content_type=f"{STATIC_FILES[name]}; charset=utf-8",
+        headers={"Cache-Control": "public, max-age=86400"},
+    )
+
+
+@hookimpl
+def register_routes() -> list[tuple[str, Any]]:
+    """Serve the chart scripts from the package: pages load nothing from the network."""
+    return [(r"^/-/tracker-static/(?P<name>[A-Za-z0-9_.-]+)$", _static)]
 
 
 @hookimpl
@@ -448,15 +435,19 @@ def _can_render_svg(columns: Sequence[str]) -> bool:
     return X_COLUMN in columns and pick_y(columns) is not None
 
 
-async def _render_svg(columns: Sequence[str], rows: Sequence[Any], request: Any) -> Response:
+async def _render_svg(datasette: Any, columns: Sequence[str], rows: Sequence[Any],
+                      request: Any) -> Response:
     wanted = request.args.get("_chart_y") if request is not None else None
-    svg = chart_from_rows(columns, rows, y=wanted)
-    if not svg:
+    spec = chart_spec_from_rows(columns, rows, y=wanted, width=SVG_WIDTH,
+                                narratives=await narrative_labels(datasette))
+    if spec is None:
         # Raised, not returned: Datasette forces a returned response's status to 200.
         raise BadRequest(
             "Nothing to chart: the rows need a 'day' column with at least two days and a "
             f"numeric column ({', '.join(Y_COLUMNS)}); choose one with ?_chart_y=COLUMN."
         )
+    # vl-convert takes a tenth of a second or more: keep the event loop free meanwhile.
+    svg = await asyncio.get_running_loop().run_in_executor(None, to_svg, spec)
     return Response(svg, content_type="image/svg+xml; charset=utf-8")
 
 
