@@ -61,7 +61,8 @@ def test_items_archive_text_becomes_full_text_and_loads_once(tmp_path: Path) -> 
     assert live[1] == "wire" and live[4:6] == ("archive", "archive") and live[6] == len(LONG)
     assert live[7] == "archive:scraped.items.jsonl"
     second = by_title["A second story with its whole text in the archive"]
-    assert second[4] == "archive" and second[3] == PARAGRAPHS[0].replace("central", "national") and second[9] == "2026-03-02"
+    assert second[4] == "archive" and second[9] == "2026-03-02"
+    assert second[3] == PARAGRAPHS[0].replace("central", "national")  # the lead paragraph is the summary
     third = by_title["A headline with a one-line summary only"]
     assert third[4] is None and third[3] == "Just one line."
     # Loading the same file again does nothing; a broken file loads what it can.
