@@ -78,18 +78,23 @@ def test_robots_disallow_is_honoured_and_robots_txt_is_cached(tmp_path: Path) ->
     assert cached == [("parse", 200)]
 
 
-@pytest.mark.parametrize(("robots_status", "expected"), [(404, "ok"), (503, "robots")])
-def test_missing_robots_allows_and_unreachable_robots_disallows(tmp_path: Path, robots_status: int,
-                                                                expected: str) -> None:
+@pytest.mark.parametrize(("robots_status", "expected"), [(404, ["ok", "ok"]), (503, ["none", "retry"])])
+def test_missing_robots_allows_and_unreachable_robots_defers_the_host(tmp_path: Path, robots_status: int,
+                                                                      expected: list[str]) -> None:
     def robots(h: BaseHTTPRequestHandler) -> None:
         send(h, robots_status, b"no", {"Content-Type": "text/plain"})
-    routes = {"/robots.txt": robots, "/a": html_route(article_page("A story"))}
+    routes = {"/robots.txt": robots, "/a": html_route(article_page("A story")),
+              "/b": html_route(article_page("B story"))}
     with serve(routes) as server:
-        routes["/feed"] = feed_route(server, ["/a"])
+        routes["/feed"] = feed_route(server, ["/a", "/b"])
         settings = fast_settings(tmp_path)
         db = ingest_feed(settings, server.url("/feed"))
-        fetch_fulltext(db, settings, ["news"])
-        assert list(statuses(db).values()) == [expected]
+        summary = fetch_fulltext(db, settings, ["news"])
+        assert sorted(s or "none" for s in statuses(db).values()) == expected
+        if robots_status == 503:
+            # Unreachable: one attempt recorded as passing, the host's other page left for a later run,
+            # and no page was requested at all.
+            assert summary.deferred == 1 and server.hits("/a") == server.hits("/b") == []
 
 
 def test_one_request_at_a_time_per_host_spaced_by_the_minimum_delay(tmp_path: Path) -> None:

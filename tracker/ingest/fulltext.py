@@ -194,6 +194,8 @@ def outcome_status(page: PageResult, extraction: Extraction | None) -> str:
     """The article's ``content_status`` after this attempt (``not_modified``: unchanged)."""
     if page.ok:
         return extraction.status if extraction is not None else "empty"
+    if page.error_kind == "robots_unreachable":
+        return RETRY_STATUS
     if page.status in ("not_modified", "robots"):
         return page.status
     kind = page.error_kind
@@ -286,6 +288,7 @@ def fetch_fulltext(
     robots.load(conn)
     results: queue.Queue[Any] = queue.Queue()
     new_backoff: dict[str, tuple[float, str]] = {}
+    unreachable_hosts: set[str] = set()
     backoff_lock = threading.Lock()
 
     def work(host: str, todo: list[Candidate]) -> None:
@@ -293,9 +296,15 @@ def fetch_fulltext(
             for index, cand in enumerate(todo):
                 page = _fetch_with_retry_after(http, cand, settings, gate, robots)
                 wait = page.retry_after if page.retry_after is not None else DEFAULT_BACKOFF
-                if page.http_status in BACKOFF_STATUSES and wait > settings.fulltext_max_wait:
-                    with backoff_lock:
-                        new_backoff[host] = (time.time() + wait, page.error or "")
+                unreachable = page.error_kind == "robots_unreachable"
+                if unreachable or (page.http_status in BACKOFF_STATUSES and wait > settings.fulltext_max_wait):
+                    # The host cannot be asked now: record this attempt, leave its other pages for later.
+                    if not unreachable:
+                        with backoff_lock:
+                            new_backoff[host] = (time.time() + wait, page.error or "")
+                    else:
+                        with backoff_lock:
+                            unreachable_hosts.add(host)
                     results.put((cand, page, None))
                     for skipped in todo[index + 1:]:
                         results.put((skipped, None, None))
@@ -343,7 +352,7 @@ def fetch_fulltext(
                 conn.execute("INSERT INTO host_backoff (host, not_before, reason) VALUES (?, ?, ?) "
                              "ON CONFLICT(host) DO UPDATE SET not_before = excluded.not_before, "
                              "reason = excluded.reason", (host, _ts(until), reason[:300]))
-        summary.deferred_hosts = sorted(set(summary.deferred_hosts) | set(new_backoff))
+        summary.deferred_hosts = sorted(set(summary.deferred_hosts) | set(new_backoff) | unreachable_hosts)
         summary.seconds = time.perf_counter() - started
         with transaction(conn):
             finish_run(conn, run_id, status="ok", feeds_ok=0, feeds_failed=0, articles_new=summary.stored,

@@ -195,8 +195,11 @@ def fetch_page(
             if allowed is not None:
                 ok, why = allowed(current)
                 if not ok:
-                    result.status, result.error_kind, result.error = "robots", "robots", why
-                    result.final_url = current
+                    # An unreachable robots.txt passes (try later); a disallowing rule does not.
+                    unreachable = (why or "").startswith("robots.txt unreachable")
+                    result.status = "robots"
+                    result.error_kind = "robots_unreachable" if unreachable else "robots"
+                    result.error, result.final_url = why, current
                     return result
             result.hops.append(current)
             with gate.turn(host_of(current)):

@@ -30,6 +30,8 @@ ROBOTS_TOKEN = "NarrativeTracker"
 MAX_ROBOTS_BYTES = 500 * 1024
 #: How long an unreachable robots.txt keeps a site disallowed before it is asked again.
 UNREACHABLE_TTL = 3600.0
+#: How an "unreachable robots.txt" refusal starts (a passing state, unlike a rule that disallows).
+UNREACHABLE = "robots.txt unreachable"
 #: A Crawl-delay longer than this is capped (a site asking for an hour per page would stall the run).
 MAX_CRAWL_DELAY = 60.0
 
@@ -139,7 +141,10 @@ class RobotsCache:
             return fresh
 
     def allowed(self, url: str) -> tuple[bool, str | None]:
-        """(allowed, reason when not); also sets the host's spacing to its Crawl-delay."""
+        """(allowed, reason when not); also sets the host's spacing to its Crawl-delay.
+
+        A reason starting with :data:`UNREACHABLE` means the site could not be asked (try later).
+        """
         entry = self.entry(url)
         delay = entry.crawl_delay()
         if delay:
@@ -147,7 +152,7 @@ class RobotsCache:
         if entry.allows(url):
             return True, None
         if entry.rule == "disallow_all":
-            return False, f"robots.txt of {entry.origin} unreachable ({entry.error}); not crawling it for now"
+            return False, f"{UNREACHABLE} of {entry.origin} ({entry.error}); not crawling it for now"
         return False, f"disallowed by {entry.origin}/robots.txt for {ROBOTS_TOKEN}"
 
     def _fetch(self, origin: str) -> RobotsEntry:
