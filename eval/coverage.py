@@ -103,7 +103,7 @@ def chart(frame: pd.DataFrame, start: str, end: str, baseline_mean: float, out: 
     else:
         import vl_convert as vlc
 
-        out.write_bytes(vlc.vegalite_to_png(figure.to_json(), scale=1.5))
+        out.write_bytes(vlc.vegalite_to_png(figure.to_json(), scale=1.0))
 
 
 def main(argv: list[str] | None = None) -> int:

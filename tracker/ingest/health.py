@@ -19,7 +19,7 @@ VERDICTS = ("dead", "failing", "silent", "never_fetched", "disabled", "ok")
 
 @dataclass
 class FeedHealth:
-    """One feed's health over the window."""
+    """One feed's health over the window (every figure as of its end)."""
 
     name: str
     verdict: str
@@ -68,29 +68,34 @@ def feed_health(
     configured = {f.name: f for f in config or []}
     rows = conn.execute(
         """
-        SELECT f.id, f.name, f.enabled, f.last_ok_at, f.last_fetched_at,
-          (SELECT status FROM fetches x WHERE x.feed_id = f.id ORDER BY x.started_at DESC, x.id DESC LIMIT 1),
-          (SELECT error FROM fetches x WHERE x.feed_id = f.id AND x.status = 'failed'
+        SELECT f.id, f.name, f.enabled,
+          (SELECT MAX(started_at) FROM fetches x WHERE x.feed_id = f.id AND x.status != 'failed'
+             AND x.started_at <= :end),
+          (SELECT MAX(started_at) FROM fetches x WHERE x.feed_id = f.id AND x.started_at <= :end),
+          (SELECT status FROM fetches x WHERE x.feed_id = f.id AND x.started_at <= :end
              ORDER BY x.started_at DESC, x.id DESC LIMIT 1),
-          (SELECT COUNT(*) FROM fetches x WHERE x.feed_id = f.id AND x.started_at > ? AND x.started_at <= ?),
+          (SELECT error FROM fetches x WHERE x.feed_id = f.id AND x.status = 'failed' AND x.started_at <= :end
+             ORDER BY x.started_at DESC, x.id DESC LIMIT 1),
+          (SELECT COUNT(*) FROM fetches x WHERE x.feed_id = f.id AND x.started_at > :start
+             AND x.started_at <= :end),
           (SELECT COUNT(*) FROM fetches x WHERE x.feed_id = f.id AND x.status = 'failed'
-             AND x.started_at > ? AND x.started_at <= ?),
+             AND x.started_at > :start AND x.started_at <= :end),
           (SELECT COUNT(*) FROM articles a WHERE a.feed_id = f.id AND a.duplicate_of IS NULL
-             AND a.fetched_at > ? AND a.fetched_at <= ?),
+             AND a.fetched_at > :start AND a.fetched_at <= :end),
           (SELECT COUNT(*) FROM page_fetches p JOIN articles a ON a.id = p.article_id
-             WHERE a.feed_id = f.id AND p.started_at > ? AND p.started_at <= ?),
+             WHERE a.feed_id = f.id AND p.started_at > :start AND p.started_at <= :end),
           (SELECT COUNT(*) FROM page_fetches p JOIN articles a ON a.id = p.article_id
-             WHERE a.feed_id = f.id AND p.status = 'ok' AND p.started_at > ? AND p.started_at <= ?)
+             WHERE a.feed_id = f.id AND p.status = 'ok' AND p.started_at > :start AND p.started_at <= :end)
         FROM feeds f ORDER BY f.name
         """,
-        (start, end) * 5,
+        {"start": start, "end": end},
     ).fetchall()
     out: list[FeedHealth] = []
     seen: set[str] = set()
     for (feed_id, name, enabled, last_ok, last_fetched, last_status, last_error, fetches, failures, articles,
          tried, stored) in rows:
         seen.add(name)
-        streak = _failure_streak(conn, feed_id)
+        streak = _failure_streak(conn, feed_id, end)
         cfg = configured.get(name)
         is_enabled = bool(enabled) if cfg is None else cfg.enabled
         if not is_enabled:
@@ -122,12 +127,13 @@ def feed_health(
     return out
 
 
-def _failure_streak(conn: sqlite3.Connection, feed_id: int) -> int:
-    """Failed fetches since the feed's last fetch that was not a failure."""
+def _failure_streak(conn: sqlite3.Connection, feed_id: int, end: str) -> int:
+    """Failed fetches up to ``end`` since the feed's last fetch that was not a failure."""
     row = conn.execute(
-        "SELECT COUNT(*) FROM fetches WHERE feed_id = ? AND status = 'failed' AND started_at >= COALESCE("
-        "(SELECT MAX(started_at) FROM fetches WHERE feed_id = ? AND status != 'failed'), '')",
-        (feed_id, feed_id)).fetchone()
+        "SELECT COUNT(*) FROM fetches WHERE feed_id = ? AND status = 'failed' AND started_at <= ? "
+        "AND started_at >= COALESCE((SELECT MAX(started_at) FROM fetches WHERE feed_id = ? "
+        "AND status != 'failed' AND started_at <= ?), '')",
+        (feed_id, end, feed_id, end)).fetchone()
     return int(row[0])
 
 
