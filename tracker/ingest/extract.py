@@ -29,6 +29,8 @@ WALL_MAX_CHARS = 1500
 #: what recall mode keeps, recall mode's text is used. Measured on the 130 pages of
 #: ../shared/data/html-pages (README, "Full text"): kept snippets 93.2% -> 94.0%, same pages right.
 RECALL_FALLBACK_RATIO = 0.5
+#: Only a precision result shorter than this can be such a stub; longer ones skip the second pass.
+RECALL_CHECK_CHARS = 3000
 
 
 @dataclass(frozen=True)
@@ -206,7 +208,7 @@ def _config() -> Any:
 def extract_text(html: str, url: str | None = None) -> str:
     """trafilatura's main text (precision mode, comments left out; recall mode when precision keeps a stub)."""
     precise = _trafilatura(html, url, favor_precision=True)
-    if len(precise) < 2 * MIN_TEXT_CHARS * 10:  # only short results can be stubs worth a second pass
+    if len(precise) < RECALL_CHECK_CHARS:
         recall = _trafilatura(html, url, favor_recall=True)
         if len(precise) < RECALL_FALLBACK_RATIO * len(recall):
             return recall.strip()
