@@ -50,6 +50,9 @@ BENCHES = [
           "index full recompute and one-day update at 1M article-narrative rows"),
     Bench("serve", "bench_serve.py", ("--scale", "100"), ("--scale", "2", "--reps", "10"),
           "Datasette canned-query latency at ~1M articles"),
+    Bench("fulltext", "bench_fulltext.py", (),
+          ("--pages", "24", "--delay", "0.5", "--articles", "60", "--repeats", "1"),
+          "page fetching at the politeness limits vs bare httpx+trafilatura; enrichment cost with full text"),
     Bench("report", "bench_report.py", ("--rows", "1000000"), ("--rows", "100000", "--repeat", "1"),
           "weekly report gather + render at 1M article-narrative rows"),
 ]

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-SHARED_DATA = REPO.parent / "shared" / "data"
+#: TRACKER_SHARED_DATA points a checkout outside the usual layout (a git worktree) at the data.
+SHARED_DATA = Path(os.environ.get("TRACKER_SHARED_DATA") or REPO.parent / "shared" / "data")
 MODELS = REPO / "models"

@@ -12,11 +12,13 @@ from typing import TYPE_CHECKING, Any
 
 import sqlite_utils
 
-from tracker.base.db import open_db
+from tracker.base.db import open_db, transaction
 from tracker.base.errors import TrackerError
 from tracker.base.lock import write_lock
 from tracker.base.settings import Settings
+from tracker.ingest.archive import ArchiveSummary, load_items_archive
 from tracker.ingest.feeds import load_feeds_config
+from tracker.ingest.fulltext import FulltextSummary, adopt_feed_text, fetch_fulltext
 from tracker.ingest.replay import replay_dir
 from tracker.ingest.runner import IngestSummary, ingest_feeds
 
@@ -88,9 +90,68 @@ def run_report(settings: Settings, *, week: str | None = None, pdf: bool = False
 def _ingest(db: sqlite_utils.Database, settings: Settings, *, from_dir: Path | None, force: bool,
             progress: bool) -> IngestSummary:
     if from_dir is not None:
-        return replay_dir(db, settings, from_dir, progress=progress)
+        summary = replay_dir(db, settings, from_dir, progress=progress)
+    else:
+        feeds = load_feeds_config(settings.feeds_path)
+        summary = ingest_feeds(db, settings, feeds, force=force, progress=progress)
+    if summary.run_id is not None:
+        # Items whose feed (or archive) carried the whole article keep it as their full text.
+        adopt_feed_text(db.conn, run_id=summary.run_id)
+    return summary
+
+
+def _fulltext_feeds(settings: Settings, only: tuple[str, ...] = ()) -> list[str]:
+    """Names of the configured feeds whose pages may be fetched (``fulltext: true``), optionally some."""
     feeds = load_feeds_config(settings.feeds_path)
-    return ingest_feeds(db, settings, feeds, force=force, progress=progress)
+    names = [f.name for f in feeds if f.fulltext and f.enabled]
+    if only:
+        unknown = sorted(set(only) - {f.name for f in feeds})
+        if unknown:
+            raise TrackerError(f"{', '.join(unknown)}: not in {settings.feeds_path}. "
+                               "Fix: use a feed name from that file (tracker feeds check lists them)")
+        refused = sorted(set(only) - set(names))
+        if refused:
+            raise TrackerError(f"{', '.join(refused)}: full text is not allowed for this feed. "
+                               f"Fix: set 'fulltext: true' on it in {settings.feeds_path} if its publisher allows it")
+        names = [n for n in names if n in only]
+    return names
+
+
+def run_fulltext(
+    settings: Settings,
+    *,
+    backfill: bool = False,
+    retry: bool = False,
+    limit: int | None = None,
+    feeds: tuple[str, ...] = (),
+    wait: float = 0.0,
+    progress: bool = False,
+) -> FulltextSummary:
+    """Fetch article pages for the feeds that allow it (new articles, or all with ``backfill``)."""
+    from tracker.enrich.runner import forget_enrichments
+
+    names = _fulltext_feeds(settings, feeds)
+    with locked_db(settings, wait=wait) as db:
+        fed = adopt_feed_text(db.conn, run_id=None) if backfill else set()
+        summary = fetch_fulltext(db, settings, names, backfill=backfill, retry=retry, limit=limit,
+                                 progress=progress)
+        summary.feed_text = len(fed)
+        summary.article_ids |= fed
+        with transaction(db.conn):
+            # Articles enriched on their summary are enriched again on their text.
+            forget_enrichments(db.conn, summary.article_ids)
+        return summary
+
+
+def run_archive_text(settings: Settings, path: Path, *, wait: float = 0.0) -> ArchiveSummary:
+    """Load an items archive (``*.items.jsonl``) that carries article text."""
+    from tracker.enrich.runner import forget_enrichments
+
+    with locked_db(settings, wait=wait) as db:
+        summary = load_items_archive(db, settings, path)
+        with transaction(db.conn):
+            forget_enrichments(db.conn, summary.article_ids)
+        return summary
 
 
 def earliest_day(conn: sqlite3.Connection, article_ids: set[int]) -> str | None:
@@ -112,6 +173,7 @@ class NightlySummary:
     """What one ``tracker run`` did, stage by stage."""
 
     ingest: IngestSummary
+    fulltext: FulltextSummary | None = None
     enriched: int = 0
     enrich_counts: dict[str, int] = field(default_factory=dict)
     days_indexed: int = 0
@@ -122,6 +184,7 @@ class NightlySummary:
         """Plain figures for the CLI summary and JSON output."""
         return {
             **self.ingest.as_dict(),
+            "fulltext": self.fulltext.as_dict() if self.fulltext is not None else None,
             "enriched": self.enriched,
             "enrich": self.enrich_counts,
             "days_indexed": self.days_indexed,
@@ -149,6 +212,13 @@ def run_nightly(
         ingested = _ingest(db, settings, from_dir=from_dir, force=force, progress=progress)
         timings["ingest"] = time.perf_counter() - start
 
+        fulltext = None
+        if from_dir is None:
+            # New articles of the feeds that allow it get their page's main text before enrichment.
+            start = time.perf_counter()
+            fulltext = fetch_fulltext(db, settings, _fulltext_feeds(settings), progress=progress)
+            timings["fulltext"] = time.perf_counter() - start
+
         start = time.perf_counter()
         enriched = enrich_pending(db, settings, progress=progress, stages=default_stages(settings))
         timings["enrich"] = time.perf_counter() - start
@@ -158,7 +228,7 @@ def run_nightly(
         # built whole.
         since = earliest_day(db.conn, enriched.article_ids)
         has_index = db.conn.execute("SELECT 1 FROM narrative_index LIMIT 1").fetchone() is not None
-        summary = NightlySummary(ingest=ingested, enriched=enriched.articles,
+        summary = NightlySummary(ingest=ingested, fulltext=fulltext, enriched=enriched.articles,
                                  enrich_counts=enriched.counts(), seconds=timings)
         if since is not None or not has_index:
             start = time.perf_counter()

@@ -379,6 +379,18 @@ def test_query_silent_feeds(client: Client) -> None:
     ]
 
 
+def test_query_coverage_per_day(client: Client) -> None:
+    # Default: the 30 days to the latest article day, every feed; the duplicate (4) is left out.
+    rows = client.rows("coverage_per_day", feed="", start="", end="")
+    assert [(r["day"], r["feed"], r["articles"]) for r in rows] == [
+        (day(9), "gamma", 1), (day(DAYS - 2), "alpha", 1), (day(DAYS - 1), "alpha", 3), (day(DAYS - 1), "beta", 1)]
+    assert {(r["with_full_text"], r["without_link"]) for r in rows} == {(0, 0)}
+    # One feed; a range that leaves the old gold story out.
+    assert client.rows("coverage_per_day", feed="gamma", start=day(10), end="") == []
+    assert [(r["day"], r["articles"]) for r in client.rows("coverage_per_day", feed="alpha", start="",
+                                                            end=day(DAYS - 2))] == [(day(DAYS - 2), 1)]
+
+
 def test_query_search_articles(client: Client) -> None:
     rows = client.rows("search_articles", q="rate cut")
     # All the words in any form (porter stemming: "rates" in article 3 counts as "rate"),

@@ -335,6 +335,51 @@ def m0050_articles_fts_porter(conn: sqlite3.Connection) -> None:
     sqlite_utils.Database(conn).table("articles").enable_fts(
         FTS_COLUMNS, fts_version="FTS5", tokenize="porter", create_triggers=True
     )
+#: Full text of article pages (tracker/ingest/fulltext.py): what was extracted, how, and every
+#: page fetch; robots.txt per origin (cached) and per-host back-off (Retry-After).
+M0020_FULLTEXT = """
+ALTER TABLE articles ADD COLUMN content_status TEXT;
+ALTER TABLE articles ADD COLUMN content_source TEXT;
+ALTER TABLE articles ADD COLUMN content_length INTEGER;
+ALTER TABLE articles ADD COLUMN content_sha256 TEXT;
+ALTER TABLE articles ADD COLUMN content_extractor TEXT;
+ALTER TABLE articles ADD COLUMN content_fetched_at TEXT;
+CREATE INDEX idx_articles_content_status ON articles(feed_id, content_status);
+CREATE TABLE page_fetches (
+    id INTEGER PRIMARY KEY,
+    article_id INTEGER NOT NULL REFERENCES articles(id),
+    run_id INTEGER REFERENCES runs(id),
+    url TEXT NOT NULL,
+    final_url TEXT,
+    started_at TEXT NOT NULL,
+    finished_at TEXT,
+    status TEXT NOT NULL,
+    http_status INTEGER,
+    content_type TEXT,
+    bytes INTEGER,
+    etag TEXT,
+    last_modified TEXT,
+    retry_after REAL,
+    error_kind TEXT,
+    error TEXT
+);
+CREATE INDEX idx_page_fetches_article ON page_fetches(article_id, id);
+CREATE INDEX idx_page_fetches_started ON page_fetches(started_at);
+CREATE TABLE robots_txt (
+    origin TEXT PRIMARY KEY,
+    fetched_at TEXT NOT NULL,
+    expires_at TEXT NOT NULL,
+    http_status INTEGER,
+    rule TEXT NOT NULL,
+    body TEXT,
+    error TEXT
+);
+CREATE TABLE host_backoff (
+    host TEXT PRIMARY KEY,
+    not_before TEXT NOT NULL,
+    reason TEXT
+);
+"""
 
 
 MIGRATIONS: list[Migration] = [
@@ -349,4 +394,5 @@ MIGRATIONS: list[Migration] = [
     ("0009_index_spike_min_articles", M0009_INDEX_SPIKE_MIN_ARTICLES),
     ("0010_fetches_started", M0010_FETCHES_STARTED),
     ("0050_articles_fts_porter", m0050_articles_fts_porter),
+    ("0020_fulltext", M0020_FULLTEXT),
 ]

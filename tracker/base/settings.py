@@ -20,6 +20,8 @@ class Settings:
     #: Model files found here override the packaged ones (tracker.base.resources.model_file).
     models_dir: Path = Path("models")
     report_dir: Path = Path("reports")
+    #: Where a site owner can find out who crawls them and how to reach you; part of the User-Agent.
+    contact_url: str = "https://github.com/narrative-tracker"
     user_agent: str = f"NarrativeTracker/{__version__} (+https://github.com/narrative-tracker)"
     connect_timeout: float = 10.0
     read_timeout: float = 20.0
@@ -42,7 +44,31 @@ class Settings:
     index_spike_z: float = 2.5
     #: A spike also needs this many member articles that day (one story is not a wave).
     index_spike_min_articles: int = 3
+    #: Full text (tracker/ingest/fulltext.py): seconds between two requests to one host (at
+    #: least; a larger robots.txt Crawl-delay wins), one request at a time per host.
+    fulltext_min_delay: float = 3.0
+    #: Hosts fetched side by side (each still one request at a time).
+    fulltext_parallel_hosts: int = 4
+    fulltext_max_bytes: int = 5 * 1024 * 1024
+    #: Wall-clock budget for one page (slow-drip servers).
+    fulltext_timeout: float = 30.0
+    #: A Retry-After up to this many seconds is waited out; a longer one defers the host to a later run.
+    fulltext_max_wait: float = 120.0
+    #: Transient failures (timeouts, 5xx, 429) are retried on later runs up to this many attempts.
+    fulltext_max_attempts: int = 3
+    #: The nightly run fetches pages for articles stored within this many days.
+    fulltext_new_days: int = 2
+    robots_ttl_hours: float = 24.0
+    #: Enrichment reads the headline then the first N sentences of the full text (cost stays bounded).
+    fulltext_sentences: int = 12
     extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def http_user_agent(self) -> str:
+        """The User-Agent for every request: product, version and the contact URL."""
+        if self.user_agent != Settings.user_agent or not self.contact_url:
+            return self.user_agent
+        return f"NarrativeTracker/{__version__} (+{self.contact_url})"
 
     def with_overrides(self, **overrides: Any) -> Settings:
         """Return a copy with every non-None override applied."""
@@ -56,6 +82,9 @@ _ENV_MAP: dict[str, tuple[str, type]] = {
     "TRACKER_REPORTS": ("report_dir", Path),
     "TRACKER_CONCURRENCY": ("concurrency", int),
     "TRACKER_TIMEOUT": ("read_timeout", float),
+    "TRACKER_CONTACT_URL": ("contact_url", str),
+    "TRACKER_FULLTEXT_DELAY": ("fulltext_min_delay", float),
+    "TRACKER_FULLTEXT_SENTENCES": ("fulltext_sentences", int),
 }
 
 

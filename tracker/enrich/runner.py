@@ -15,6 +15,7 @@ To add a stage: implement the :class:`Stage` protocol and list it in
 
 from __future__ import annotations
 
+import re
 import sqlite3
 import sys
 from collections.abc import Iterator, Sequence
@@ -30,13 +31,49 @@ from tracker.base.settings import Settings
 DEFAULT_BATCH_SIZE = 256
 
 
-def article_text(title: str | None, summary: str | None, content_text: str | None) -> str:
-    """The text every stage analyses: title, a blank line, then content if present else summary."""
+#: A sentence ends at . ! ? or … (with any closing quotes or brackets) before white space, or at a line end.
+_SENTENCE_END = re.compile(r"([.!?…][\"”’')\]]*)[ \t]+|\n+")
+
+
+def first_sentences(text: str, n: int | None) -> str:
+    """The first ``n`` sentences of ``text`` (all of it when ``n`` is None), line breaks kept.
+
+    A cheap rule rather than the spaCy sentencizer, so the cut costs nothing per article; an
+    abbreviation ("U.S. Fed") may end a "sentence" early, which only keeps a little less text.
+    """
+    if n is None:
+        return text
+    count = pos = 0
+    for match in _SENTENCE_END.finditer(text):
+        end = match.start() + len(match.group(1) or "")
+        if text[pos:end].strip():
+            count += 1
+            if count >= n:
+                return text[:end].rstrip()
+        pos = match.end()
+    return text
+
+
+def article_text(title: str | None, summary: str | None, content_text: str | None,
+                 max_sentences: int | None = None) -> str:
+    """The text every stage analyses: title, a blank line, then the first ``max_sentences``
+    sentences of the full text if present, else of the summary."""
     head = (title or "").strip()
-    body = (content_text or "").strip() or (summary or "").strip()
+    body = first_sentences((content_text or "").strip() or (summary or "").strip(), max_sentences)
     if head and body:
         return f"{head}\n\n{body}"
     return head or body
+
+
+def forget_enrichments(conn: sqlite3.Connection, article_ids: Sequence[int] | set[int]) -> int:
+    """Make these articles pending for every stage again (their text changed); returns rows removed."""
+    ids = sorted(article_ids)
+    removed = 0
+    for start in range(0, len(ids), 500):
+        chunk = ids[start:start + 500]
+        cur = conn.execute(f"DELETE FROM enrichments WHERE article_id IN ({','.join('?' * len(chunk))})", chunk)
+        removed += cur.rowcount
+    return removed
 
 
 @runtime_checkable
@@ -119,6 +156,7 @@ def iter_pending(
     *,
     batch_size: int = DEFAULT_BATCH_SIZE,
     limit: int | None = None,
+    max_sentences: int | None = None,
 ) -> Iterator[list[tuple[int, str]]]:
     """Batches of ``(article_id, article_text)`` pending for a stage, in id order.
 
@@ -142,7 +180,7 @@ def iter_pending(
         last_id = rows[-1][0]
         if remaining is not None:
             remaining -= len(rows)
-        yield [(int(r[0]), article_text(r[1], r[2], r[3])) for r in rows]
+        yield [(int(r[0]), article_text(r[1], r[2], r[3], max_sentences)) for r in rows]
 
 
 def save_enrichments(
@@ -165,6 +203,7 @@ def run_stage(
     limit: int | None = None,
     batch_size: int = DEFAULT_BATCH_SIZE,
     progress: bool = False,
+    max_sentences: int | None = None,
 ) -> tuple[StageSummary, set[int]]:
     """Process every pending article for one stage; return its summary and the article ids."""
     version = stage.version
@@ -181,7 +220,8 @@ def run_stage(
         _progressbar(total, f"enrich {stage.name}") if progress else nullcontext(None)
     )
     with bar as bar_obj:
-        for batch in iter_pending(conn, stage.name, version, batch_size=batch_size, limit=limit):
+        for batch in iter_pending(conn, stage.name, version, batch_size=batch_size, limit=limit,
+                                  max_sentences=max_sentences):
             ids = [aid for aid, _ in batch]
             results = stage.process([text for _, text in batch])
             with transaction(conn):
@@ -217,7 +257,8 @@ def enrich_pending(
     touched: set[int] = set()
     for stage in stages:
         stage_summary, ids = run_stage(
-            conn, stage, limit=limit, batch_size=batch_size, progress=progress
+            conn, stage, limit=limit, batch_size=batch_size, progress=progress,
+            max_sentences=settings.fulltext_sentences,
         )
         summary.stages[stage.name] = stage_summary
         touched |= ids

@@ -13,7 +13,7 @@ import yaml
 from tracker.base.errors import ConfigError
 
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_\-]*$")
-_ALLOWED_KEYS = {"name", "title", "url", "tags", "poll_minutes", "enabled"}
+_ALLOWED_KEYS = {"name", "title", "url", "tags", "poll_minutes", "enabled", "fulltext"}
 
 
 @dataclass(frozen=True)
@@ -26,6 +26,8 @@ class FeedConfig:
     tags: tuple[str, ...] = field(default_factory=tuple)
     poll_minutes: int | None = None
     enabled: bool = True
+    #: The publisher allows fetching each article page for its main text (tracker fulltext).
+    fulltext: bool = False
 
 
 def _fail(path: Path, where: str, problem: str, fix: str) -> ConfigError:
@@ -51,7 +53,7 @@ def parse_feeds_config(data: Any, path: Path) -> list[FeedConfig]:
     unknown_defaults = set(defaults) - (_ALLOWED_KEYS - {"name", "url", "title"})
     if unknown_defaults:
         raise _fail(path, "defaults", f"unknown keys {sorted(unknown_defaults)}",
-                    "use only tags, poll_minutes, enabled")
+                    "use only tags, poll_minutes, enabled, fulltext")
     entries = data["feeds"]
     if not isinstance(entries, list) or not entries:
         raise _fail(path, "feeds", "must be a non-empty list", "add at least one '- name: ... url: ...' entry")
@@ -94,6 +96,10 @@ def parse_feeds_config(data: Any, path: Path) -> list[FeedConfig]:
         if not isinstance(enabled, bool):
             raise _fail(path, where, f"enabled {enabled!r} is not true/false",
                         "write 'enabled: true' or 'enabled: false'")
+        fulltext = merged.get("fulltext", False)
+        if not isinstance(fulltext, bool):
+            raise _fail(path, where, f"fulltext {fulltext!r} is not true/false",
+                        "write 'fulltext: true' (pages may be fetched) or 'fulltext: false'")
         title = merged.get("title")
         feeds.append(
             FeedConfig(
@@ -103,6 +109,7 @@ def parse_feeds_config(data: Any, path: Path) -> list[FeedConfig]:
                 tags=tuple(tags),
                 poll_minutes=poll,
                 enabled=enabled,
+                fulltext=fulltext,
             )
         )
     return feeds
