@@ -55,6 +55,24 @@ ENTITY_TYPES: frozenset[str] = frozenset(
         "currency",
     }
 )
+#: Coarse class of each type: what kind of name it is (PERSON, ORG, ASSET, PRODUCT) or
+#: CONCEPT for things the gazetteer tracks that are not names (currencies, generic
+#: commodities, markets such as "Wall Street", regions such as the euro zone).
+_CONCEPT_TYPES = frozenset({"currency", "commodity", "market"})
+_ASSET_TYPES = frozenset({"crypto_asset", "index"})
+
+
+def type_class(entity_type: str) -> str:
+    """Coarse class of a gazetteer type: PERSON, ORG, ASSET, PRODUCT or CONCEPT."""
+    if entity_type == "person":
+        return "PERSON"
+    if entity_type in _ASSET_TYPES:
+        return "ASSET"
+    if entity_type in _CONCEPT_TYPES:
+        return "CONCEPT"
+    return "ORG"
+
+
 #: Types that name an organisation (a person's affiliation must point at one of these).
 PERSON_TYPES: frozenset[str] = frozenset({"person"})
 _ID_RE = re.compile(r"^[a-z0-9][a-z0-9_]*$")
