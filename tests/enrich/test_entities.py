@@ -199,7 +199,7 @@ def test_version_names_model_and_gazetteer_and_is_stable(stage: EntityStage) -> 
     fresh = EntityStage(stage.gazetteer)  # tagger not built yet: version read from meta.json
     assert fresh.version == stage.version  # ... equals the one from the loaded pipeline
     assert stage.version == (
-        f"entities:1+{model_info().label}+gaz:{stage.gazetteer.digest}"
+        f"entities:2+{model_info().label}+gaz:{stage.gazetteer.digest}+words:{stage.common_digest}"
     )
 
 
