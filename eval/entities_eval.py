@@ -10,11 +10,12 @@ summary). What is scored (see ``eval/labels/ENTITIES.md`` for the labelling rule
   and typed. Gold types are PERSON, ORG, ASSET and PRODUCT; a prediction takes the
   coarse class of its gazetteer type (``tracker.enrich.gazetteer.type_class``) when
   linked, else of its spaCy label (ORG, PERSON, PRODUCT). Predictions of any other
-  class are not scored (spaCy GPE, LOC, NORP, FAC, EVENT, LAW, WORK_OF_ART,
-  LANGUAGE, DATE, TIME, MONEY, PERCENT, QUANTITY, ORDINAL, CARDINAL, and gazetteer
-  entries of class CONCEPT: currencies, generic commodities, markets such as
-  "Wall Street", regions such as the euro zone), because the guide does not label
-  them; ``strict`` precision counts the CONCEPT ones as false positives too.
+  class are not scored, because the guide does not label them: spaCy GPE, LOC, NORP,
+  FAC, EVENT, LAW, WORK_OF_ART, LANGUAGE, DATE, TIME, MONEY, PERCENT, QUANTITY,
+  ORDINAL, CARDINAL; gazetteer entries of class PLACE (countries, cities, regions such
+  as the euro zone: the gazetteer's GPE) and CONCEPT (currencies, generic commodities,
+  markets such as "Wall Street"). ``strict`` precision counts the CONCEPT ones as
+  false positives too (the guide lists them as not mentions).
   Predictions overlapping an item's ``ignore`` spans (publisher boilerplate) count
   neither way.
 - **Linking**: over gold mentions whose entity is in the gazetteer, how often the
@@ -279,7 +280,7 @@ def score(items: list[Item], preds: list[list[Span]], gaz: Any,
     for item, all_pred in zip(items, preds, strict=True):
         kept = [p for p in all_pred if not any(_overlaps(ig, p) for ig in item.ignore)]
         pred = [p for p in kept if p.cls in EVALUATED]
-        strict_pred = [p for p in kept if p.cls is not None]
+        strict_pred = [p for p in kept if p.cls in EVALUATED or p.cls == "CONCEPT"]
         gold = item.gold
         for s in (groups["all"], groups[group_of(item.source)]):
             s.items += 1
