@@ -54,7 +54,7 @@ _GENERIC_FIRST = {
     "mitsubishi", "mitsui", "sumitomo", "hitachi", "fuji", "asahi", "daiwa", "dai",
     "siemens", "fresenius", "acciona", "porsche", "yamaha", "yokohama", "kirin", "tokyu",
     "nissan", "sony", "honda", "toyota", "coca", "coca-cola", "ge", "fedex", "honeywell",
-    "huntington", "williams", "jack", "charles", "old", "west", "estée", "legal", "smith",
+    "huntington", "williams", "jack", "charles", "old", "estée", "legal", "smith",
     "henry", "martin", "ross", "tyler", "simon", "ralph", "walt", "philip", "raymond",
     "stanley", "parker", "phillips", "kinder", "marsh", "tyson", "willis", "jacobs", "otis",
     "palo", "union", "republic", "scottish", "norwegian", "groupe", "laboratorios",
@@ -70,7 +70,8 @@ _GENERIC_FIRST = {
 _SAME = {"GOOG": "GOOGL", "FOX": "FOXA", "NWS": "NWSA", "FDXF": None, "HONA": None}
 #: Names the sources get wrong or leave ambiguous, fixed by hand.
 _NAMES = {"Lilly (Eli)": "Eli Lilly", "Hartford (The)": "The Hartford",
-          "News Corp (Class A)": "News Corp", "Fox Corporation (Class A)": "Fox Corporation", "Rio Tinto (corporation)": "Rio Tinto",
+          "News Corp (Class A)": "News Corp", "Fox Corporation (Class A)": "Fox Corporation",
+          "Rio Tinto (corporation)": "Rio Tinto",
           "Vistra Corp .": "Vistra", "Orange SA": "Orange", "IndustrivärdenC": "Industrivärden",
           "LifcoB": "Lifco", "KalmarB": "Kalmar", "Brown–Forman": "Brown-Forman",
           "Metso (2020–present)": "Metso", "Merck Group": "Merck KGaA"}

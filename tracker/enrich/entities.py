@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from itertools import pairwise
 from typing import TYPE_CHECKING, Any
@@ -208,8 +208,13 @@ class GazetteerMatcher:
     the longest.
     """
 
-    def __init__(self, nlp: Language, gazetteer: Gazetteer) -> None:
-        """Compile phrase patterns for every surface form with the pipeline's tokenizer."""
+    def __init__(
+        self, nlp: Language, gazetteer: Gazetteer, common: Collection[str] = frozenset()
+    ) -> None:
+        """Compile phrase patterns for every surface form with the pipeline's tokenizer.
+
+        A multi-word alias made only of ``common`` words ("Best Buy", "Public Storage")
+        matches only as written, not in any case."""
         from spacy.matcher import PhraseMatcher
 
         self.gazetteer = gazetteer
@@ -224,7 +229,9 @@ class GazetteerMatcher:
                 multi: list[Doc] = []
                 for form in dict.fromkeys(forms):
                     doc = nlp.make_doc(form)
-                    (single if len(doc) == 1 else multi).append(doc)
+                    words = [t.lower_ for t in doc if t.is_alpha]
+                    as_written = len(doc) == 1 or (bool(words) and all(w in common for w in words))
+                    (single if as_written else multi).append(doc)
                 if single:
                     self.exact.add(key, single)
                 if multi:
@@ -295,7 +302,7 @@ class EntityTagger:
             f"{meta.get('name')}-{meta.get('version')}" if meta.get("name") else
             model_info(packages).label
         )
-        self.matcher = GazetteerMatcher(self.nlp, gazetteer)
+        self.matcher = GazetteerMatcher(self.nlp, gazetteer, common_words)
         # Same case rule as the matcher: one-token forms link only as written.
         self._exact: dict[str, list[Candidate]] = {}
         self._folded: dict[str, list[Candidate]] = {}
@@ -316,12 +323,17 @@ class EntityTagger:
         self.keep = frozenset(keep)
         self.places = frozenset(places)
 
-    def candidates(self, text: str) -> list[Candidate]:
-        """Entries a span's text may name, through its normalised variants (see link_keys)."""
+    def candidates(self, text: str, label: str | None = None) -> list[Candidate]:
+        """Entries a span's text may name, through its normalised variants (see link_keys).
+
+        With the NER ``label`` of the span, an ambiguous alias is a candidate only when
+        the label fits the entry (a PERSON span "Martin" is not Martin Marietta)."""
         for key in link_keys(text):
             found = self._exact.get(key) or self._folded.get(alias_key(key))
             if found:
-                return found
+                if label is None:
+                    return found
+                return [(e, amb) for e, amb in found if not amb or _label_fits(label, e)]
         return []
 
     def link(self, text: str) -> str | None:
@@ -357,20 +369,33 @@ class EntityTagger:
         tagged = prep.text
         sentences = sentence_spans(doc, len(tagged))
         starts = [s for s, _ in sentences]
-        gazetteer_spans = self.matcher(doc, tagged, sentences)
+        gazetteer_spans = self._gazetteer_spans(doc, prep, sentences)
+        figures: list[Figure] = []
+        ner: list[Span] = []
+        for ent in doc.ents:
+            if ent.label_ in FIGURE_LABELS:
+                o0, o1 = prep.to_original(ent.start_char, ent.end_char)
+                figures.append(Figure(ent.label_, prep.original[o0:o1], o0, o1))
+            elif ent.label_ in MENTION_LABELS:
+                ner.append(ent)
+        # An unknown name that contains a place ("Arizona Senate", "Texas Instruments
+        # Foundation") is one name, not a place: the NER span wins over the place.
+        for ent in ner:
+            if ent.label_ in _NAME_LABELS:
+                inside = [g for g in gazetteer_spans if ent.start <= g.start and g.end <= ent.end]
+                if inside and len(ent) > max(len(g) for g in inside) and all(
+                    g.label_ in _PLACE_TYPES for g in inside
+                ) and not any(g for g in gazetteer_spans if g not in inside and
+                              g.start < ent.end and ent.start < g.end):
+                    gazetteer_spans = [g for g in gazetteer_spans if g not in inside]
         found: list[tuple[int, int, GazEntity | None, str]] = [
             (s.start, s.end, self.gazetteer.by_id[s.kb_id_], s.label_) for s in gazetteer_spans
         ]
         taken = [(s.start, s.end) for s in gazetteer_spans]
-        figures: list[Figure] = []
         not_entities = self.gazetteer.not_entities
-        for ent in doc.ents:
+        for ent in ner:
             label = ent.label_
-            if label in FIGURE_LABELS:
-                o0, o1 = prep.to_original(ent.start_char, ent.end_char)
-                figures.append(Figure(label, prep.original[o0:o1], o0, o1))
-                continue
-            if label not in MENTION_LABELS or _overlaps(ent.start, ent.end, taken):
+            if _overlaps(ent.start, ent.end, taken):
                 continue
             span = trim_span(ent)
             if span is None:
@@ -382,28 +407,42 @@ class EntityTagger:
                     continue
                 c0, c1 = part.start_char, part.end_char
                 sentence = sentences[sentence_index(starts, c0)]
-                entity = resolve(self.candidates(part.text), tagged, c0, c1, sentence, True)
+                entity = resolve(self.candidates(part.text, label), tagged, c0, c1, sentence, True)
                 if entity is None and self.common and is_junk(doc, a, b, self.common):
                     continue
                 found.append((a, b, entity, label))
         taken = [(a, b) for a, b, _, _ in found]
         for a, b, label in descriptor_names(doc, self.places, self.common):
-            if not _overlaps(a, b, taken):
-                candidates = self.candidates(doc[a:b].text)
+            if not _overlaps(a, b, taken) and alias_key(doc[a:b].text) not in not_entities:
+                candidates = self.candidates(doc[a:b].text, label)
                 c0 = doc[a].idx
                 entity = resolve(candidates, tagged, c0, doc[b - 1].idx + len(doc[b - 1]),
                                  sentences[sentence_index(starts, c0)], True)
                 found.append((a, b, entity, label))
         found.sort(key=lambda f: f[0])
-        mentions = [
-            self._mention(doc, prep, a, b, entity, label, starts)
-            for a, b, entity, label in _link_surnames(doc, found)
-        ]
+        found = _drop_parenthesised_tickers(doc, _link_names(doc, found))
+        mentions = [self._mention(doc, prep, a, b, entity, label, starts) for a, b, entity, label in found]
         if prep.positions is not None:
             # sentence i ends where sentence i+1 starts, the last one at the end of the text
             bounds = [prep.offset(s) for s, _ in sentences] + [len(prep.original)]
             sentences = list(pairwise(bounds))
         return TaggedText(prep.original, mentions, sentences, figures)
+
+    def _gazetteer_spans(
+        self, doc: Doc, prep: Prepared, sentences: Sequence[tuple[int, int]]
+    ) -> list[Span]:
+        """Gazetteer matches, found in the text as written even where NER saw it re-cased
+        (a Title-Case headline keeps "Best Buy" and "Fed" for the matcher)."""
+        if not prep.title_case or prep.cased is None:
+            return self.matcher(doc, prep.text, sentences)
+        cased = self.nlp.make_doc(prep.cased)
+        spans = []
+        for g in self.matcher(cased, prep.cased, sentences):
+            span = doc.char_span(g.start_char, g.end_char, label=g.label_, kb_id=g.kb_id_,
+                                 alignment_mode="expand")
+            if span is not None:
+                spans.append(span)
+        return spans
 
     def _mention(
         self, doc: Doc, prep: Prepared, start: int, end: int, entity: GazEntity | None,
@@ -424,21 +463,59 @@ class EntityTagger:
         )
 
 
+#: NER labels of names (a place inside one is part of the name).
+_NAME_LABELS = frozenset({"ORG", "FAC", "PRODUCT", "WORK_OF_ART", "EVENT", "LAW"})
+_PLACE_TYPES = frozenset({"place", "region"})
+#: Which NER labels confirm an ambiguous alias of an entry of each coarse class.
+_FITS = {
+    "PERSON": {"PERSON"},
+    "ORG": {"ORG", "PRODUCT", "FAC", "WORK_OF_ART", "NORP"},
+    "ASSET": {"ORG", "PRODUCT", "PERSON", "NORP", "WORK_OF_ART", "GPE"},
+    "PRODUCT": {"ORG", "PRODUCT", "PERSON", "WORK_OF_ART"},
+    "PLACE": {"GPE", "LOC", "FAC", "NORP"},
+    "CONCEPT": {"ORG", "PRODUCT", "NORP", "GPE", "LOC", "MONEY"},
+}
+Found = tuple[int, int, GazEntity | None, str]
+
+
+def _label_fits(label: str, entity: GazEntity) -> bool:
+    return label in _FITS.get(entity.cls, set())
+
+
 def _overlaps(start: int, end: int, taken: Sequence[tuple[int, int]]) -> bool:
     return any(start < e and s < end for s, e in taken)
 
 
-def _link_surnames(
-    doc: Doc, found: list[tuple[int, int, GazEntity | None, str]]
-) -> list[tuple[int, int, GazEntity | None, str]]:
-    """A lone unlinked name equal to the last word of a person linked earlier in the same
-    text is that person ("Jane Fraser ... Fraser said")."""
-    surnames: dict[str, GazEntity] = {}
-    out = []
+def _link_names(doc: Doc, found: list[Found]) -> list[Found]:
+    """A lone unlinked name equal to the first or last word of a person linked in the same
+    text is that person ("Jane Fraser ... Fraser said", "Viktor's a good man")."""
+    names: dict[str, GazEntity] = {}
+    for a, b, entity, _ in found:
+        if entity is not None and entity.type in PERSON_TYPES and b - a > 1:
+            names.setdefault(doc[b - 1].text, entity)
+            names.setdefault(doc[a].text, entity)
+    if not names:
+        return found
+    return [
+        (a, b, names[doc[a].text], label)
+        if entity is None and b - a == 1 and label in ("PERSON", "ORG") and doc[a].text in names
+        else (a, b, entity, label)
+        for a, b, entity, label in found
+    ]
+
+
+def _drop_parenthesised_tickers(doc: Doc, found: list[Found]) -> list[Found]:
+    """A symbol in brackets right after its own name ("Polygon (POL)") repeats the name; an
+    acronym after an organisation's full name ("Federal Bureau of Investigation (FBI)")
+    is kept, as readers count it."""
+    out: list[Found] = []
     for a, b, entity, label in found:
-        if entity is None and b - a == 1 and doc[a].text in surnames:
-            entity = surnames[doc[a].text]
-        elif entity is not None and entity.type in PERSON_TYPES and b - a > 1:
-            surnames.setdefault(doc[b - 1].text, entity)
+        if (
+            out and entity is not None and a >= 1 and b < len(doc)
+            and doc[a - 1].text == "(" and doc[b].text == ")"
+            and out[-1][2] is entity and out[-1][1] == a - 1
+            and (entity.type == "crypto_asset" or doc[a:b].text in entity.tickers)
+        ):
+            continue
         out.append((a, b, entity, label))
     return out

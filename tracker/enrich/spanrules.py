@@ -94,10 +94,16 @@ def split_possessive(doc: Doc, start: int, end: int) -> list[tuple[int, int]]:
 
 
 def is_junk(doc: Doc, start: int, end: int, common: Collection[str]) -> bool:
-    """A span that cannot be a name: no capital letter at all, or one common word."""
+    """A span that cannot be a name: no capital letter at all, a last word in lower case,
+    a military operation, or one common word."""
     text = doc[start:end].text
     if not any(ch.isupper() for ch in text):
         return True
+    last = doc[end - 1]
+    if end - start > 1 and last.is_alpha and last.is_lower:
+        return True  # names end in a capitalised word: "European recruiters" is not one
+    if doc[start].text == "Operation" and end - start > 1:
+        return True  # a military operation is an event
     if end - start == 1:
         token = doc[start]
         return token.text[:1].isupper() and token.text[1:].islower() and token.lower_ in common

@@ -60,6 +60,8 @@ class Prepared:
     #: for each character of ``text``, its offset in ``original`` (None: identical offsets).
     positions: tuple[int, ...] | None = None
     title_case: bool = False
+    #: the cleaned text before headline re-casing (set when the headline was re-cased).
+    cased: str | None = None
 
     def offset(self, i: int) -> int:
         """Offset in ``original`` of position ``i`` of ``text`` (a boundary: len maps to len)."""
@@ -152,5 +154,5 @@ def prepare(text: str, common: Collection[str] = (), keep: Collection[str] = ())
     title_case = bool(common) and is_title_case(head)
     if title_case:
         recased = recase_title(head, body, common, keep)
-        cleaned = recased + sep + body
-    return Prepared(text, cleaned, positions, title_case)
+        return Prepared(text, recased + sep + body, positions, True, cleaned)
+    return Prepared(text, cleaned, positions, False)
