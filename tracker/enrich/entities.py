@@ -31,7 +31,12 @@ from typing import TYPE_CHECKING, Any
 
 from tracker.enrich.gazetteer import PERSON_TYPES, GazEntity, Gazetteer, alias_key
 from tracker.enrich.nlp import MODEL_PACKAGES, load_nlp, model_info
-from tracker.enrich.spanrules import descriptor_names, is_junk, split_possessive, strip_leading
+from tracker.enrich.spanrules import (
+    descriptor_names,
+    is_junk,
+    split_possessive,
+    strip_leading,
+)
 from tracker.enrich.textprep import Prepared, prepare
 
 if TYPE_CHECKING:
@@ -412,7 +417,7 @@ class EntityTagger:
                     continue
                 found.append((a, b, entity, label))
         taken = [(a, b) for a, b, _, _ in found]
-        for a, b, label in descriptor_names(doc, self.places, self.common):
+        for a, b, label in descriptor_names(doc, self.places, self.common, tagged):
             if not _overlaps(a, b, taken) and alias_key(doc[a:b].text) not in not_entities:
                 candidates = self.candidates(doc[a:b].text, label)
                 c0 = doc[a].idx

@@ -18,6 +18,7 @@ development half of the labelled set (eval/labels/ENTITIES.md):
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection
 from typing import TYPE_CHECKING
 
@@ -110,11 +111,33 @@ def is_junk(doc: Doc, start: int, end: int, common: Collection[str]) -> bool:
     return all(t.is_punct or (t.lower_ in common and not t.text.isupper()) for t in doc[start:end])
 
 
+_TRIGGER = re.compile(
+    r"\b(?:" + "|".join(sorted(ORG_DESCRIPTORS | PERSON_DESCRIPTORS, key=len, reverse=True))
+    + r")\s+[A-Z$]"
+)
+
+
+_POSSESSIVE_BEFORE_CAPITAL = re.compile(r"(\S+?)['’]s?\s+[A-Z$]")
+
+
+def _place_possessive(text: str, places: Collection[str]) -> bool:
+    """Whether a place's possessive stands before a capital ("Germany's Scalable")."""
+    return any(m.group(1) in places for m in _POSSESSIVE_BEFORE_CAPITAL.finditer(text))
+
+
 def descriptor_names(
-    doc: Doc, places: Collection[str], common: Collection[str]
+    doc: Doc,
+    places: Collection[str],
+    common: Collection[str],
+    text: str | None = None,
 ) -> list[tuple[int, int, str]]:
     """Capitalised sequences right after a lower-case descriptor ("fintech Chime") or a
-    country possessive ("Germany's Scalable Capital"), as (start, end, label)."""
+    country possessive ("Germany's Scalable Capital"), as (start, end, label).
+
+    ``text`` (the Doc's text) lets most texts skip the token walk: only those with a
+    descriptor or a place's possessive before a capital letter need it."""
+    if text is not None and not (_TRIGGER.search(text) or _place_possessive(text, places)):
+        return []
     found: list[tuple[int, int, str]] = []
     n = len(doc)
     i = 0
