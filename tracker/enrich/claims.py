@@ -23,6 +23,7 @@ the claim has no entity.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -283,6 +284,10 @@ _PASSES: list[tuple[re.Pattern[str], _Parser]] = [
 ]
 
 
+def _finite(figure: ParsedFigure) -> bool:
+    return all(v is None or math.isfinite(v) for v in (figure.value, figure.low, figure.high))
+
+
 def find_figures(text: str) -> list[FoundFigure]:
     """Every money/percent figure in a text, parsed, non-overlapping, in text order.
 
@@ -298,8 +303,8 @@ def find_figures(text: str) -> list[FoundFigure]:
             if any(start < e and s < end for s, e in taken):
                 continue
             figure = parse(m, text)
-            if figure is None:
-                continue
+            if figure is None or not _finite(figure):
+                continue  # a number too large for a float is no figure (Infinity is not JSON)
             span = text[start:end]
             stripped = span.rstrip()
             end -= len(span) - len(stripped)
@@ -370,7 +375,7 @@ def extract_claims(tagged: TaggedText, gazetteer: Gazetteer | None = None) -> li
         if any(fig.start < f.end and f.start < fig.end for f in found):
             continue
         parsed = parse_figure(fig.text)
-        if parsed is not None:
+        if parsed is not None and _finite(parsed):
             found.append(FoundFigure(parsed, fig.text, fig.start, fig.end))
     found.sort(key=lambda f: f.start)
     claims = []
