@@ -402,6 +402,14 @@ def _parse_entity(item: Any, index: int, where: str) -> EntityModel:
         return EntityModel.model_validate(item)
     except ValidationError as exc:
         errors = exc.errors()
+        nested = [e["loc"] for e in errors if e["type"] == "extra_forbidden" and len(e["loc"]) > 1]
+        if nested:
+            where_in, key = ".".join(str(p) for p in nested[0][:-1]), nested[0][-1]
+            allowed = "org, role" if where_in.startswith("affiliations") else "before, after, sentence"
+            raise ConfigError(
+                f"{label} has an unknown key '{key}' in {where_in}; fix the spelling "
+                f"(allowed: {allowed})."
+            ) from None
         unknown = sorted(str(e["loc"][0]) for e in errors if e["type"] == "extra_forbidden")
         if unknown:
             raise ConfigError(

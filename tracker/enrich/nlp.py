@@ -13,7 +13,7 @@ import importlib.util
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from tracker.base.errors import ModelError
 
@@ -98,8 +98,9 @@ def load_nlp(packages: tuple[str, ...] = MODEL_PACKAGES) -> Language:
             f"Reinstall it: {INSTALL_HINT}"
         ) from exc
     # "Bitcoin(BTC)" is a name and a symbol: split a bracket glued between letters.
-    infixes = [*nlp.Defaults.infixes, r"(?<=[A-Za-z])\((?=[A-Z$])"]
-    nlp.tokenizer.infix_finditer = compile_infix_regex(infixes).finditer
+    infixes = [*(nlp.Defaults.infixes or ()), r"(?<=[A-Za-z])\((?=[A-Z$])"]
+    tokenizer: Any = nlp.tokenizer
+    tokenizer.infix_finditer = compile_infix_regex(infixes).finditer
     # Sentences only index mentions and bound claim attachment, so rules suffice.
     _register()
     nlp.add_pipe("sentencizer", first=True)
