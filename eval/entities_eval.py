@@ -197,14 +197,21 @@ def group_of(source: str) -> str:
     return f"{folder}/{name.removesuffix('.items.jsonl')}"
 
 
-def predict(items: list[Item]) -> tuple[list[list[Span]], Any, float]:
-    """Tag every item with the tracker's entities stage; (predictions, gazetteer, seconds)."""
+def predict(items: list[Item], no_recase: bool = False) -> tuple[list[list[Span]], Any, float]:
+    """Tag every item with the tracker's entities stage; (predictions, gazetteer, seconds).
+
+    ``no_recase`` switches Title-Case headline re-casing off (everything else as shipped),
+    to measure what it changes."""
     from tracker.base.settings import load_settings
     from tracker.enrich.entity_stage import EntityStage
     from tracker.enrich.gazetteer import type_class
+    from tracker.enrich.textprep import prepare
 
     stage = EntityStage.from_settings(load_settings())
     gaz = stage.gazetteer
+    if no_recase:
+        tagger = stage.tagger
+        setattr(tagger, "prepare", lambda text: prepare(text[: tagger.nlp.max_length]))
     start = time.process_time()
     results = stage.process([it.text for it in items])
     seconds = time.process_time() - start
@@ -350,6 +357,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--labels", type=Path, default=LABELS)
     parser.add_argument("--data", type=Path, default=default_data())
     parser.add_argument("--json", action="store_true", help="print the scores as JSON")
+    parser.add_argument("--no-recase", action="store_true",
+                        help="switch Title-Case headline re-casing off (ablation)")
     parser.add_argument("--errors", action="store_true",
                         help="print every error with its text (terminal only, never commit)")
     args = parser.parse_args(argv)
@@ -357,7 +366,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"shared data not found at {args.data}; pass --data PATH.", file=sys.stderr)
         return 2
     items = load_items(args.labels, args.data, args.split)
-    preds, gaz, seconds = predict(items)
+    preds, gaz, seconds = predict(items, args.no_recase)
     errors: list[str] | None = [] if args.errors else None
     groups = score(items, preds, gaz, errors)
     result = {"split": args.split, "gazetteer_entities": len(gaz), "gazetteer_digest": gaz.digest,
