@@ -316,3 +316,8 @@ def test_a_ticker_in_brackets_after_its_name_is_not_a_second_mention(stage: Enti
                        "Investigation (FBI) said nothing.")
     assert [t for t, _ in found].count("POL") == 0 and [t for t, _ in found].count("SOL") == 0
     assert ("FBI", "fbi") in found
+
+
+def test_an_excluded_alias_is_no_mention_even_when_ner_tags_it(stage: EntityStage) -> None:
+    found = ids(stage, "Strategy bought bitcoin; Treasury yields rose as investors sold Treasurys.")
+    assert not any(t.startswith("Treasury") for t, _ in found)

@@ -412,7 +412,10 @@ class EntityTagger:
                     continue
                 c0, c1 = part.start_char, part.end_char
                 sentence = sentences[sentence_index(starts, c0)]
-                entity = resolve(self.candidates(part.text, label), tagged, c0, c1, sentence, True)
+                candidates = self.candidates(part.text, label)
+                entity = resolve(candidates, tagged, c0, c1, sentence, True)
+                if entity is None and _vetoed(candidates, tagged, c0, c1, sentence):
+                    continue  # "Treasury yields": the entry's exclude rule says not a name here
                 if entity is None and self.common and is_junk(doc, a, b, self.common):
                     continue
                 found.append((a, b, entity, label))
@@ -481,6 +484,16 @@ _FITS = {
     "CONCEPT": {"ORG", "PRODUCT", "NORP", "GPE", "LOC", "MONEY"},
 }
 Found = tuple[int, int, GazEntity | None, str]
+
+
+def _vetoed(
+    candidates: Sequence[Candidate], text: str, start: int, end: int, sentence: tuple[int, int]
+) -> bool:
+    """Whether a plain alias's entry rules this place out (its ``exclude`` rule matches)."""
+    return any(
+        not amb and e.exclude is not None and e.exclude.matches(text, start, end, *sentence)
+        for e, amb in candidates
+    )
 
 
 def _label_fits(label: str, entity: GazEntity) -> bool:
