@@ -19,6 +19,7 @@ development half of the labelled set (eval/labels/ENTITIES.md):
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections.abc import Collection
 from typing import TYPE_CHECKING
 
@@ -111,18 +112,21 @@ def is_junk(doc: Doc, start: int, end: int, common: Collection[str]) -> bool:
     return all(t.is_punct or (t.lower_ in common and not t.text.isupper()) for t in doc[start:end])
 
 
-_TRIGGER = re.compile(
-    r"\b(?:" + "|".join(sorted(ORG_DESCRIPTORS | PERSON_DESCRIPTORS, key=len, reverse=True))
-    + r")\s+[A-Z$]"
-)
+_DESCRIPTORS = ORG_DESCRIPTORS | PERSON_DESCRIPTORS
+#: A lower-case word, or a word's possessive, right before a capital letter.
+_BEFORE_CAPITAL = re.compile(r"(?<![\w'’-])([a-z][a-z-]*|\S+?['’]s?)\s+[A-Z$]")
 
 
-_POSSESSIVE_BEFORE_CAPITAL = re.compile(r"(\S+?)['’]s?\s+[A-Z$]")
-
-
-def _place_possessive(text: str, places: Collection[str]) -> bool:
-    """Whether a place's possessive stands before a capital ("Germany's Scalable")."""
-    return any(m.group(1) in places for m in _POSSESSIVE_BEFORE_CAPITAL.finditer(text))
+def _triggers(text: str, places: Collection[str]) -> list[int]:
+    """Offsets of descriptors and place possessives followed by a capital letter."""
+    found = []
+    for m in _BEFORE_CAPITAL.finditer(text):
+        word = m.group(1)
+        if word in _DESCRIPTORS or (
+            word[-1] in "'’s" and re.sub(r"['’]s?$", "", word) in places
+        ):
+            found.append(m.start(1))
+    return found
 
 
 def descriptor_names(
@@ -134,14 +138,26 @@ def descriptor_names(
     """Capitalised sequences right after a lower-case descriptor ("fintech Chime") or a
     country possessive ("Germany's Scalable Capital"), as (start, end, label).
 
-    ``text`` (the Doc's text) lets most texts skip the token walk: only those with a
-    descriptor or a place's possessive before a capital letter need it."""
-    if text is not None and not (_TRIGGER.search(text) or _place_possessive(text, places)):
-        return []
+    ``text`` (the Doc's text) limits the token walk to the places where a descriptor
+    or a place's possessive stands before a capital letter."""
     found: list[tuple[int, int, str]] = []
     n = len(doc)
-    i = 0
-    while i < n - 1:
+    if text is not None:
+        offsets = _triggers(text, places)
+        if not offsets:
+            return found
+        from spacy.attrs import IDX
+
+        token_starts = doc.to_array(IDX).tolist()
+        todo = sorted({max(bisect_right(token_starts, o) - 1, 0) for o in offsets})
+        # a possessive trigger points at the place word: the walk starts at its "'s"
+        todo = sorted({j for i in todo for j in (i, i + 1) if j < n - 1})
+    else:
+        todo = list(range(n - 1))
+    done = -1
+    for i in todo:
+        if i <= done:
+            continue
         token = doc[i]
         label = None
         if token.text.islower():
@@ -152,7 +168,6 @@ def descriptor_names(
         elif token.text in _POSSESSIVES and i > 0 and doc[i - 1].text in places:
             label = "ORG"
         if label is None:
-            i += 1
             continue
         j = i + 1
         while j < n and _is_capitalised(doc[j].text) and doc[j].text not in _STOP_WORDS and not (
@@ -161,5 +176,5 @@ def descriptor_names(
             j += 1
         if j > i + 1 and not all(t.lower_ in common or t.lower_ in PERSON_TITLES for t in doc[i + 1 : j]):
             found.append((i + 1, j, label))
-        i = max(j, i + 1)
+        done = j - 1
     return found
