@@ -211,7 +211,7 @@ def predict(items: list[Item], no_recase: bool = False) -> tuple[list[list[Span]
     gaz = stage.gazetteer
     if no_recase:
         tagger = stage.tagger
-        setattr(tagger, "prepare", lambda text: prepare(text[: tagger.nlp.max_length]))
+        tagger.prepare = lambda text: prepare(text[:tagger.nlp.max_length])
     start = time.process_time()
     results = stage.process([it.text for it in items])
     seconds = time.process_time() - start
