@@ -189,3 +189,21 @@ def test_ner_figures_fill_in_what_the_patterns_miss() -> None:
 
 def test_attach_with_no_mentions() -> None:
     assert attach(0, 3, "percent", "5% up", []) is None
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["It raised $" + "9" * 400 + " billion.", "Shares rose " + "9" * 320 + "%.",
+     "between $1 and $" + "9" * 400 + " trillion", "a 1" + "0" * 330 + "-2" + "0" * 330 + "% gain"],
+)
+def test_figures_that_overflow_are_not_claims(text: str) -> None:
+    """A number too large for a float is not a figure (it used to become Infinity:
+    invalid JSON, and "USD inftn" in reports)."""
+    import json
+    import math
+
+    for found in find_figures(text):
+        for value in (found.figure.value, found.figure.low, found.figure.high):
+            assert value is None or math.isfinite(value)
+        json.dumps(found.figure.value, allow_nan=False)
+    assert parse_figure("$" + "9" * 400) is None

@@ -199,7 +199,7 @@ def test_version_names_model_and_gazetteer_and_is_stable(stage: EntityStage) -> 
     fresh = EntityStage(stage.gazetteer)  # tagger not built yet: version read from meta.json
     assert fresh.version == stage.version  # ... equals the one from the loaded pipeline
     assert stage.version == (
-        f"entities:1+{model_info().label}+gaz:{stage.gazetteer.digest}"
+        f"entities:2+{model_info().label}+gaz:{stage.gazetteer.digest}+words:{stage.common_digest}"
     )
 
 
@@ -223,3 +223,101 @@ def test_text_longer_than_spacy_allows_is_cut_not_fatal(stage: EntityStage) -> N
         nlp.max_length = saved
     assert [m.entity_id for m in result.mentions] == ["goldman_sachs"]
     assert [c.value for c in result.claims] == [5.0]
+
+
+# --- Issue 19: headlines, invisible characters, descriptors, ambiguous aliases ---------
+# (sentences written for these tests)
+
+
+def ids(stage: EntityStage, text: str) -> list[tuple[str, str | None]]:
+    """(surface, id) of every mention."""
+    return [(m.text, m.entity_id) for m in analyse(stage, text).mentions]
+
+
+def test_zero_width_characters_do_not_split_names_and_offsets_stay_on_the_stored_text(
+    stage: EntityStage,
+) -> None:
+    text = "Pro-European Prime Minister \u200bDonald Tusk met EU foreign policy chief Kaja \u200bKallas."
+    result = analyse(stage, text)
+    found = [(m.text, m.entity_id) for m in result.mentions]
+    assert ("Donald Tusk", "donald_tusk") in found
+    assert ("Kaja \u200bKallas", "kaja_kallas") in found
+    for m in result.mentions:
+        assert text[m.start : m.end] == m.text
+
+
+def test_title_case_headline_common_words_are_not_entities(stage: EntityStage) -> None:
+    text = ("Fed’s Schmid Says Inflation Warrants Keeping Interest Rates Unchanged\n\n"
+            "Schmid said inflation was still above the Fed’s target.")
+    found = ids(stage, text)
+    assert found[:2] == [("Fed", "federal_reserve"), ("Schmid", "jeffrey_schmid")]
+    assert all(t in {"Fed", "Schmid"} for t, _ in found)
+    text = "Reduced Rate-Cut Bets Push Shares Lower as Traders Shrug Off Strong Data"
+    assert analyse(stage, text).mentions == []
+
+
+def test_title_case_headline_keeps_the_names_the_gazetteer_knows(stage: EntityStage) -> None:
+    text = "Best Buy Shares Slide After Walmart Raises Forecast"
+    assert [i for _, i in ids(stage, text)] == ["best_buy", "walmart"]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Shares of the company will begin trading on Nasdaq next week.", "nasdaq_inc"),
+        ("The Nasdaq fell 2% as chip stocks slid.", "nasdaq_composite"),
+        ("Nikkei Asia reported the plan on Tuesday.", "nikkei_asia"),
+        ("The Nikkei 225 closed at a record.", "nikkei_225"),
+        ("Donald Trump Jr. joined the board of the company.", "donald_trump_jr"),
+        ("Donald Trump spoke on Tuesday.", "donald_trump"),
+        ("The Treasury said it would sell more bills.", "us_treasury"),
+        ("Strategy bought 5,000 more bitcoin last week, Michael Saylor said.", "strategy"),
+    ],
+)
+def test_context_rules_pick_the_entity(stage: EntityStage, text: str, expected: str) -> None:
+    assert ids(stage, text)[0][1] == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "absent"),
+    [
+        ("Treasury yields rose to 4.5% on Friday.", "us_treasury"),
+        ("Ten-year Treasury yields climbed.", "us_treasury"),
+        ("Apple growers in Washington expect a record harvest of fruit.", "apple"),
+        ("The new strategy worked. Strategy matters in chess, the coach said.", "strategy"),
+    ],
+)
+def test_context_rules_block_the_wrong_reading(stage: EntityStage, text: str, absent: str) -> None:
+    assert absent not in [i for _, i in ids(stage, text)]
+
+
+def test_names_after_descriptors_and_country_possessives(stage: EntityStage) -> None:
+    found = ids(stage, "Britain's Labour and battery maker Zorblitron clashed with fintech Quexa.")
+    assert ("Labour", "labour_party") in found
+    assert ("Zorblitron", None) in found and ("Quexa", None) in found
+    found = ids(stage, "Germany's Scalable Capital raised money.")
+    assert ("Scalable Capital", "scalable_capital") in found
+
+
+def test_titles_and_a_leading_the_are_not_part_of_a_name(stage: EntityStage) -> None:
+    found = ids(stage, "President Trump met COO Quentin Zorblaxson and the Arizona Senate.")
+    assert ("Trump", "donald_trump") in found
+    assert any(t == "Quentin Zorblaxson" for t, _ in found)
+    assert ("Arizona Senate", None) in found
+
+
+def test_a_lone_surname_links_to_the_person_named_in_full(stage: EntityStage) -> None:
+    found = ids(stage, "Citigroup CEO Jane Fraser spoke in Beijing. Fraser said she was hopeful.")
+    assert found.count(("Fraser", "jane_fraser")) == 1
+
+
+def test_a_ticker_in_brackets_after_its_name_is_not_a_second_mention(stage: EntityStage) -> None:
+    found = ids(stage, "Polygon (POL) and Solana (SOL) rallied, and the Federal Bureau of "
+                       "Investigation (FBI) said nothing.")
+    assert [t for t, _ in found].count("POL") == 0 and [t for t, _ in found].count("SOL") == 0
+    assert ("FBI", "fbi") in found
+
+
+def test_an_excluded_alias_is_no_mention_even_when_ner_tags_it(stage: EntityStage) -> None:
+    found = ids(stage, "Strategy bought bitcoin; Treasury yields rose as investors sold Treasurys.")
+    assert not any(t.startswith("Treasury") for t, _ in found)

@@ -125,3 +125,51 @@ def test_missing_and_malformed_files(tmp_path: Path) -> None:
 def test_alias_key_ignores_case_and_spacing() -> None:
     assert alias_key("  Goldman   SACHS ") == alias_key("goldman sachs") == "goldman sachs"
     assert "person" in ENTITY_TYPES
+
+
+def test_repository_gazetteer_covers_the_market() -> None:
+    gaz = load_gazetteer(REPO_GAZETTEER)
+    names = [e for e in gaz.entities if e.type not in ("place", "region")]
+    assert len(names) >= 1500
+    by_type: dict[str, int] = {}
+    for e in gaz.entities:
+        by_type[e.type] = by_type.get(e.type, 0) + 1
+    assert by_type["central_bank"] >= 20 and by_type["person"] >= 300
+    assert by_type["exchange"] >= 20 and by_type["index"] >= 40 and by_type["media"] >= 40
+    assert by_type["crypto_asset"] >= 50 and by_type["ai_company"] >= 30
+    # exchanges are distinct from their indexes; tickers and affiliations are data
+    assert gaz.by_id["nasdaq_inc"].type == "exchange"
+    assert gaz.by_id["nasdaq_composite"].type == "index"
+    assert "AAPL" in gaz.by_id["apple"].tickers
+    powell = gaz.by_id["jerome_powell"]
+    assert ("federal_reserve", "chair") in [(a.org, a.role) for a in powell.affiliations]
+    for person in ("xi_jinping", "narendra_modi", "keir_starmer", "friedrich_merz",
+                   "luiz_inacio_lula_da_silva", "rachel_reeves", "kazuo_ueda"):
+        assert gaz.get(person) is not None, person
+
+
+def test_a_surface_form_may_be_one_plain_alias_and_other_entries_ambiguous_alias() -> None:
+    gaz = parse_gazetteer({"entities": [
+        entry("index", type="index", name="Acme Index", aliases=["Acme"]),
+        entry("exchange", type="exchange", name="Acme Exchange", ambiguous_aliases=["Acme"],
+              context={"before": ["listed on"]}),
+    ]})
+    assert gaz.by_id["exchange"].context is not None
+    assert gaz.by_id["exchange"].context.matches("listed on Acme", 10, 14, 0, 14)
+    assert not gaz.by_id["exchange"].context.matches("the Acme fell", 4, 8, 0, 13)
+
+
+@pytest.mark.parametrize(
+    ("fields", "needles"),
+    [
+        ({"context": {"befor": ["x"]}}, ["'acme'", "befor"]),
+        ({"context": {"before": ["(unclosed"]}}, ["'acme'", "(unclosed", "regular expression"]),
+        ({"exclude": {"sentence": "fruit"}}, ["'acme'", "sentence", "list"]),
+        ({"tickers": [""]}, ["'acme'", "tickers"]),
+    ],
+)
+def test_bad_context_rules_name_the_entry_and_the_fix(fields: dict[str, Any], needles: list[str]) -> None:
+    with pytest.raises(ConfigError) as info:
+        parse_gazetteer({"entities": [entry("acme", **fields)]})
+    for needle in needles:
+        assert needle in str(info.value), str(info.value)

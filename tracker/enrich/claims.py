@@ -23,6 +23,7 @@ the claim has no entity.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -283,6 +284,32 @@ _PASSES: list[tuple[re.Pattern[str], _Parser]] = [
 ]
 
 
+def _finite(figure: ParsedFigure) -> bool:
+    return all(v is None or math.isfinite(v) for v in (figure.value, figure.low, figure.high))
+
+
+_DIGITS = re.compile(r"\d[\d,.]*")
+#: Characters a figure reaches before its first digit ("as much as between US$") and
+#: after its last ("percentage points", "pounds sterling").
+_REACH = 48
+
+
+def _digit_windows(text: str) -> list[tuple[int, int]]:
+    """Stretches of text around digits (merged when close) where a figure can be.
+
+    The five patterns are slow to try at every position of a long text (an optional
+    qualifier alternative at each one); every figure holds a digit, so they only need
+    to run around digits. Lookbehinds still see the text before a window."""
+    windows: list[tuple[int, int]] = []
+    for m in _DIGITS.finditer(text):
+        w0, w1 = max(0, m.start() - _REACH), min(len(text), m.end() + _REACH)
+        if windows and w0 <= windows[-1][1]:
+            windows[-1] = (windows[-1][0], w1)
+        else:
+            windows.append((w0, w1))
+    return windows
+
+
 def find_figures(text: str) -> list[FoundFigure]:
     """Every money/percent figure in a text, parsed, non-overlapping, in text order.
 
@@ -292,14 +319,15 @@ def find_figures(text: str) -> list[FoundFigure]:
     if not _HAS_DIGIT.search(text) or not _TRIGGER.search(text):
         return found  # most texts hold no figure: skip the five full passes
     taken: list[tuple[int, int]] = []
+    windows = _digit_windows(text)
     for pattern, parse in _PASSES:
-        for m in pattern.finditer(text):
+        for m in (m for w0, w1 in windows for m in pattern.finditer(text, w0, w1)):
             start, end = m.start(), m.end()
             if any(start < e and s < end for s, e in taken):
                 continue
             figure = parse(m, text)
-            if figure is None:
-                continue
+            if figure is None or not _finite(figure):
+                continue  # a number too large for a float is no figure (Infinity is not JSON)
             span = text[start:end]
             stripped = span.rstrip()
             end -= len(span) - len(stripped)
@@ -370,7 +398,7 @@ def extract_claims(tagged: TaggedText, gazetteer: Gazetteer | None = None) -> li
         if any(fig.start < f.end and f.start < fig.end for f in found):
             continue
         parsed = parse_figure(fig.text)
-        if parsed is not None:
+        if parsed is not None and _finite(parsed):
             found.append(FoundFigure(parsed, fig.text, fig.start, fig.end))
     found.sort(key=lambda f: f.start)
     claims = []

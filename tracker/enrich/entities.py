@@ -1,11 +1,15 @@
 """Entity mentions: gazetteer matches first, statistical NER for the rest, linked to ids.
 
-Texts in, mentions out; no database. Per text: tokenizer -> sentencizer ->
-spaCy NER, then :class:`GazetteerMatcher` finds gazetteer aliases (each span
-carries its canonical id). Gazetteer spans win: an NER span that overlaps one
-is dropped, the other NER spans are kept, linked by a normalised-alias lookup
-where possible (so "the Goldman Sachs Group Inc." still links) and unlinked
-otherwise.
+Texts in, mentions out; no database. Per text: clean-up and headline re-casing
+(:mod:`tracker.enrich.textprep`) -> tokenizer -> sentencizer -> spaCy NER, then
+:class:`GazetteerMatcher` finds gazetteer aliases (each span carries its canonical
+id, ambiguous aliases settled by the entries' context rules). Gazetteer spans win:
+an NER span that overlaps one is dropped; the other NER spans are repaired
+(:mod:`tracker.enrich.spanrules`: leading titles, country possessives, junk) and
+linked by a normalised-alias lookup where possible (so "the Goldman Sachs Group
+Inc." still links) or kept unlinked; capitalised names right after a descriptor
+("fintech Chime") are added; a lone surname links to the person named in full
+earlier in the same text. Offsets always refer to the text as given.
 
 The matcher runs after NER rather than before it (as an EntityRuler would) for
 speed: preset entities push spaCy's NER onto a slower path, measured at +35% of
@@ -20,12 +24,20 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 from typing import TYPE_CHECKING, Any
 
-from tracker.enrich.gazetteer import PERSON_TYPES, Gazetteer, alias_key
+from tracker.enrich.gazetteer import PERSON_TYPES, GazEntity, Gazetteer, alias_key
 from tracker.enrich.nlp import MODEL_PACKAGES, load_nlp, model_info
+from tracker.enrich.spanrules import (
+    descriptor_names,
+    is_junk,
+    split_possessive,
+    strip_leading,
+)
+from tracker.enrich.textprep import Prepared, prepare
 
 if TYPE_CHECKING:
     from spacy.language import Language
@@ -46,8 +58,11 @@ CORPORATE_SUFFIXES: frozenset[str] = frozenset(
 )
 #: Gazetteer types that are not organisations and so take no corporate suffix.
 NON_ORG_TYPES: frozenset[str] = PERSON_TYPES | {
-    "crypto_asset", "index", "market", "commodity", "currency"
+    "crypto_asset", "index", "market", "commodity", "currency", "commodity_benchmark",
+    "place", "region", "ai_product",
 }
+#: (entity, listed as ambiguous alias?) for one surface form.
+Candidate = tuple[GazEntity, bool]
 _SUFFIX_RE = re.compile(
     r"(?:[\s,]+(?:" + "|".join(re.escape(s.rstrip(".")) for s in CORPORATE_SUFFIXES) + r")\.?)+$",
     re.IGNORECASE,
@@ -156,33 +171,81 @@ def trim_span(span: Span) -> Span | None:
     return Span(span.doc, span.start, end, label=span.label) if end > span.start else None
 
 
+def resolve(
+    candidates: Sequence[Candidate],
+    text: str,
+    start: int,
+    end: int,
+    sentence: tuple[int, int],
+    ner_confirmed: bool,
+) -> GazEntity | None:
+    """The entity a surface form at ``text[start:end]`` names, or None.
+
+    Entries whose ``exclude`` rule matches drop out; an ambiguous alias whose entry's
+    ``context`` matches wins; else a plain alias; else, if the NER tagged the span, an
+    ambiguous alias of an entry without a context rule (its rule would have matched).
+    """
+    s0, s1 = sentence
+    alive = [
+        (e, amb) for e, amb in candidates
+        if e.exclude is None or not e.exclude.matches(text, start, end, s0, s1)
+    ]
+    for entity, amb in alive:
+        if amb and entity.context is not None and entity.context.matches(text, start, end, s0, s1):
+            return entity
+    for entity, amb in alive:
+        if not amb:
+            return entity
+    if ner_confirmed:
+        for entity, _amb in alive:
+            if entity.context is None:
+                return entity
+    return None
+
+
 class GazetteerMatcher:
     """Finds gazetteer aliases in a Doc as spans whose ``kb_id_`` is the canonical id.
 
     One-token aliases match by exact text, longer ones case-insensitively (see
-    :mod:`tracker.enrich.gazetteer`); overlapping matches keep the longest.
+    :mod:`tracker.enrich.gazetteer`); tickers match as cashtags (``$AAPL``); a place's
+    one-word name also matches in capitals (datelines: "HELSINKI, March 5"). Several
+    entries may share a surface form (context rules decide); overlapping matches keep
+    the longest.
     """
 
-    def __init__(self, nlp: Language, gazetteer: Gazetteer) -> None:
-        """Compile phrase patterns for every surface form with the pipeline's tokenizer."""
+    def __init__(
+        self, nlp: Language, gazetteer: Gazetteer, common: Collection[str] = frozenset()
+    ) -> None:
+        """Compile phrase patterns for every surface form with the pipeline's tokenizer.
+
+        A multi-word alias made only of ``common`` words ("Best Buy", "Public Storage")
+        matches only as written, not in any case."""
         from spacy.matcher import PhraseMatcher
 
         self.gazetteer = gazetteer
         self.exact = PhraseMatcher(nlp.vocab, attr="ORTH")
         self.lower = PhraseMatcher(nlp.vocab, attr="LOWER")
         for entity in gazetteer.entities:
-            single: list[Doc] = []
-            multi: list[Doc] = []
-            for form in entity.surface_forms:
-                doc = nlp.make_doc(form)
-                (single if len(doc) == 1 else multi).append(doc)
-            if single:
-                self.exact.add(entity.id, single)
-            if multi:
-                self.lower.add(entity.id, multi)
+            plain = list(entity.surface_forms) + [f"${t}" for t in entity.tickers]
+            if entity.type == "place":
+                plain += [f.upper() for f in entity.surface_forms if " " not in f and not f.isupper()]
+            for forms, key in ((plain, entity.id), (entity.ambiguous_aliases, "?" + entity.id)):
+                single: list[Doc] = []
+                multi: list[Doc] = []
+                for form in dict.fromkeys(forms):
+                    doc = nlp.make_doc(form)
+                    words = [t.lower_ for t in doc if t.is_alpha]
+                    as_written = len(doc) == 1 or (bool(words) and all(w in common for w in words))
+                    (single if as_written else multi).append(doc)
+                if single:
+                    self.exact.add(key, single)
+                if multi:
+                    self.lower.add(key, multi)
         self.strings = nlp.vocab.strings
 
-    def __call__(self, doc: Doc) -> list[Span]:
+    def __call__(
+        self, doc: Doc, text: str | None = None, sentences: Sequence[tuple[int, int]] = ()
+    ) -> list[Span]:
         """Gazetteer spans in the Doc, longest first on overlap, each with ``kb_id_`` set."""
         from spacy.tokens import Span
         from spacy.util import filter_spans
@@ -190,14 +253,34 @@ class GazetteerMatcher:
         matches = self.exact(doc) + self.lower(doc)
         if not matches:
             return []
-        spans = []
+        if text is None:
+            text = doc.text
+        if not sentences:
+            sentences = [(0, len(text))]
+        starts = [s for s, _ in sentences]
+        grouped: dict[tuple[int, int], list[Candidate]] = {}
         for match_id, start, end in matches:
-            entity_id = self.strings[match_id]
-            entity = self.gazetteer.by_id[entity_id]
+            key = self.strings[match_id]
+            ambiguous = key.startswith("?")
+            grouped.setdefault((start, end), []).append(
+                (self.gazetteer.by_id[key.lstrip("?")], ambiguous)
+            )
+        spans = []
+        for (start, end), candidates in grouped.items():
+            c0 = doc[start].idx
+            c1 = doc[end - 1].idx + len(doc[end - 1])
+            sentence = sentences[sentence_index(starts, c0)]
+            entity = resolve(candidates, text, c0, c1, sentence, ner_confirmed=False)
+            if entity is None:
+                continue
             if entity.type not in NON_ORG_TYPES:
-                while end < len(doc) and doc[end].lower_ in CORPORATE_SUFFIXES:
+                while (
+                    end < len(doc) and doc[end].lower_ in CORPORATE_SUFFIXES
+                    and not (end + 1 < len(doc) and doc[end + 1].text in ("-", "–"))
+                    and doc[end].idx == doc[end - 1].idx + len(doc[end - 1]) + 1
+                ):
                     end += 1
-            spans.append(Span(doc, start, end, label=entity.type, kb_id=entity_id))
+            spans.append(Span(doc, start, end, label=entity.type, kb_id=entity.id))
         return sorted(filter_spans(spans), key=lambda span: span.start)
 
 
@@ -209,32 +292,63 @@ class EntityTagger:
         gazetteer: Gazetteer,
         nlp: Language | None = None,
         packages: tuple[str, ...] = MODEL_PACKAGES,
+        common_words: frozenset[str] = frozenset(),
     ) -> None:
-        """Build the matcher on the shared NER-only pipeline (loaded once per process)."""
+        """Build the matcher on the shared NER-only pipeline (loaded once per process).
+
+        ``common_words`` (``models/common_words.txt``) switches on Title-Case headline
+        re-casing and the common-word junk filter; without it neither runs.
+        """
         self.gazetteer = gazetteer
+        self.common = common_words
         self.nlp = nlp if nlp is not None else load_nlp(packages)
         meta = self.nlp.meta
         self.model_label = (
             f"{meta.get('name')}-{meta.get('version')}" if meta.get("name") else
             model_info(packages).label
         )
-        self.matcher = GazetteerMatcher(self.nlp, gazetteer)
+        self.matcher = GazetteerMatcher(self.nlp, gazetteer, common_words)
         # Same case rule as the matcher: one-token forms link only as written.
-        self._exact: dict[str, str] = {}
-        self._folded: dict[str, str] = {}
+        self._exact: dict[str, list[Candidate]] = {}
+        self._folded: dict[str, list[Candidate]] = {}
+        keep: set[str] = set()
+        places: set[str] = set()
         for entity in gazetteer.entities:
-            for form in (*entity.surface_forms, *entity.ambiguous_aliases):
-                self._exact.setdefault(form, entity.id)
+            forms = [(f, False) for f in entity.surface_forms]
+            forms += [(f, True) for f in entity.ambiguous_aliases]
+            for form, amb in forms:
+                self._exact.setdefault(form, []).append((entity, amb))
                 if len(self.nlp.make_doc(form)) > 1:
-                    self._folded.setdefault(alias_key(form), entity.id)
+                    self._folded.setdefault(alias_key(form), []).append((entity, amb))
+                elif form[:1].isupper():
+                    keep.add(form)
+                    if entity.type == "place":
+                        places.add(form)
+        #: one-word aliases a Title-Case headline keeps capitalised ("Fed", "Apple").
+        self.keep = frozenset(keep)
+        self.places = frozenset(places)
+
+    def candidates(self, text: str, label: str | None = None) -> list[Candidate]:
+        """Entries a span's text may name, through its normalised variants (see link_keys).
+
+        With the NER ``label`` of the span, an ambiguous alias is a candidate only when
+        the label fits the entry (a PERSON span "Martin" is not Martin Marietta)."""
+        for key in link_keys(text):
+            found = self._exact.get(key) or self._folded.get(alias_key(key))
+            if found:
+                if label is None:
+                    return found
+                return [(e, amb) for e, amb in found if not amb or _label_fits(label, e)]
+        return []
 
     def link(self, text: str) -> str | None:
         """Canonical id for an NER span's text, or None if it names no gazetteer entity."""
-        for key in link_keys(text):
-            entity_id = self._exact.get(key) or self._folded.get(alias_key(key))
-            if entity_id is not None:
-                return entity_id
-        return None
+        entity = resolve(self.candidates(text), text, 0, len(text), (0, len(text)), True)
+        return entity.id if entity else None
+
+    def prepare(self, text: str) -> Prepared:
+        """The text cleaned and, for a Title-Case headline, re-cased (see textprep)."""
+        return prepare(text[: self.nlp.max_length], self.common, self.keep)
 
     def docs(self, texts: Iterable[str], batch_size: int = 256) -> Iterator[Doc]:
         """Docs with sentences and NER entities, streamed in batches."""
@@ -245,45 +359,181 @@ class EntityTagger:
 
     def tag(self, texts: Iterable[str], batch_size: int = 256) -> list[TaggedText]:
         """Mentions (linked where possible), sentence offsets and NER figures for each text."""
-        limit = self.nlp.max_length
-        cut = [t[:limit] for t in texts]
-        return [self.from_doc(doc, text) for doc, text in zip(self.docs(cut, batch_size=batch_size), cut, strict=True)]
+        prepared = [self.prepare(t) for t in texts]
+        docs = self.nlp.pipe((p.text for p in prepared), batch_size=batch_size)
+        return [self.from_doc(doc, p) for doc, p in zip(docs, prepared, strict=True)]
 
-    def from_doc(self, doc: Doc, text: str | None = None) -> TaggedText:
+    def from_doc(self, doc: Doc, text: str | Prepared | None = None) -> TaggedText:
         """Turn a Doc into gazetteer + NER mentions (in text order), sentences and figures.
 
-        ``text`` is the string the Doc was made from, if the caller has it (saves re-joining tokens).
+        ``text`` is the string (or :class:`Prepared` text) the Doc was made from.
         """
         if text is None:
             text = doc.text
-        sentences = sentence_spans(doc, len(text))
+        prep = text if isinstance(text, Prepared) else Prepared(text, text)
+        tagged = prep.text
+        sentences = sentence_spans(doc, len(tagged))
         starts = [s for s, _ in sentences]
-        gazetteer_spans = self.matcher(doc)
-        mentions = [self._mention(span, span.kb_id_, starts) for span in gazetteer_spans]
+        gazetteer_spans = self._gazetteer_spans(doc, prep, sentences)
         figures: list[Figure] = []
-        not_entities = self.gazetteer.not_entities
+        ner: list[Span] = []
         for ent in doc.ents:
+            if ent.label_ in FIGURE_LABELS:
+                o0, o1 = prep.to_original(ent.start_char, ent.end_char)
+                figures.append(Figure(ent.label_, prep.original[o0:o1], o0, o1))
+            elif ent.label_ in MENTION_LABELS:
+                ner.append(ent)
+        # An unknown name that contains a place ("Arizona Senate", "Texas Instruments
+        # Foundation") is one name, not a place: the NER span wins over the place.
+        for ent in ner:
+            if ent.label_ in _NAME_LABELS:
+                inside = [g for g in gazetteer_spans if ent.start <= g.start and g.end <= ent.end]
+                if inside and len(ent) > max(len(g) for g in inside) and all(
+                    g.label_ in _PLACE_TYPES for g in inside
+                ) and not any(g for g in gazetteer_spans if g not in inside and
+                              g.start < ent.end and ent.start < g.end):
+                    gazetteer_spans = [g for g in gazetteer_spans if g not in inside]
+        found: list[tuple[int, int, GazEntity | None, str]] = [
+            (s.start, s.end, self.gazetteer.by_id[s.kb_id_], s.label_) for s in gazetteer_spans
+        ]
+        taken = [(s.start, s.end) for s in gazetteer_spans]
+        not_entities = self.gazetteer.not_entities
+        for ent in ner:
             label = ent.label_
-            if label in FIGURE_LABELS:
-                figures.append(Figure(label, ent.text, ent.start_char, ent.end_char))
-            elif label in MENTION_LABELS and not any(
-                ent.start < g.end and g.start < ent.end for g in gazetteer_spans
-            ):
-                span = trim_span(ent)
-                if span is not None and alias_key(span.text) not in not_entities:
-                    mentions.append(self._mention(span, self.link(span.text), starts))
-        if gazetteer_spans:
-            mentions.sort(key=lambda m: m.start)
-        return TaggedText(text, mentions, sentences, figures)
+            if _overlaps(ent.start, ent.end, taken):
+                continue
+            span = trim_span(ent)
+            if span is None:
+                continue
+            start = strip_leading(doc, span.start, span.end, label)
+            for a, b in split_possessive(doc, start, span.end):
+                part = doc[a:b]
+                if alias_key(part.text) in not_entities:
+                    continue
+                c0, c1 = part.start_char, part.end_char
+                sentence = sentences[sentence_index(starts, c0)]
+                candidates = self.candidates(part.text, label)
+                entity = resolve(candidates, tagged, c0, c1, sentence, True)
+                if entity is None and _vetoed(candidates, tagged, c0, c1, sentence):
+                    continue  # "Treasury yields": the entry's exclude rule says not a name here
+                if entity is None and self.common and is_junk(doc, a, b, self.common):
+                    continue
+                found.append((a, b, entity, label))
+        taken = [(a, b) for a, b, _, _ in found]
+        for a, b, label in descriptor_names(doc, self.places, self.common, tagged):
+            if not _overlaps(a, b, taken) and alias_key(doc[a:b].text) not in not_entities:
+                candidates = self.candidates(doc[a:b].text, label)
+                c0 = doc[a].idx
+                entity = resolve(candidates, tagged, c0, doc[b - 1].idx + len(doc[b - 1]),
+                                 sentences[sentence_index(starts, c0)], True)
+                found.append((a, b, entity, label))
+        found.sort(key=lambda f: f[0])
+        found = _drop_parenthesised_tickers(doc, _link_names(doc, found))
+        mentions = [self._mention(doc, prep, a, b, entity, label, starts) for a, b, entity, label in found]
+        if prep.positions is not None:
+            # sentence i ends where sentence i+1 starts, the last one at the end of the text
+            bounds = [prep.offset(s) for s, _ in sentences] + [len(prep.original)]
+            sentences = list(pairwise(bounds))
+        return TaggedText(prep.original, mentions, sentences, figures)
 
-    def _mention(self, span: Span, entity_id: str | None, starts: Sequence[int]) -> Mention:
-        entity = self.gazetteer.by_id.get(entity_id) if entity_id else None
+    def _gazetteer_spans(
+        self, doc: Doc, prep: Prepared, sentences: Sequence[tuple[int, int]]
+    ) -> list[Span]:
+        """Gazetteer matches, found in the text as written even where NER saw it re-cased
+        (a Title-Case headline keeps "Best Buy" and "Fed" for the matcher)."""
+        if not prep.title_case or prep.cased is None:
+            return self.matcher(doc, prep.text, sentences)
+        cased = self.nlp.make_doc(prep.cased)
+        spans = []
+        for g in self.matcher(cased, prep.cased, sentences):
+            span = doc.char_span(g.start_char, g.end_char, label=g.label_, kb_id=g.kb_id_,
+                                 alignment_mode="expand")
+            if span is not None:
+                spans.append(span)
+        return spans
+
+    def _mention(
+        self, doc: Doc, prep: Prepared, start: int, end: int, entity: GazEntity | None,
+        label: str, starts: Sequence[int],
+    ) -> Mention:
+        c0 = doc[start].idx
+        c1 = doc[end - 1].idx + len(doc[end - 1])
+        o0, o1 = prep.to_original(c0, c1)
+        surface = prep.original[o0:o1]
         return Mention(
             entity_id=entity.id if entity else None,
-            name=entity.name if entity else span.text,
-            label=entity.type if entity else span.label_,
-            text=span.text,
-            start=span.start_char,
-            end=span.end_char,
-            sentence_index=sentence_index(starts, span.start_char),
+            name=entity.name if entity else surface,
+            label=entity.type if entity else label,
+            text=surface,
+            start=o0,
+            end=o1,
+            sentence_index=sentence_index(starts, c0),
         )
+
+
+#: NER labels of names (a place inside one is part of the name).
+_NAME_LABELS = frozenset({"ORG", "FAC", "PRODUCT", "WORK_OF_ART", "EVENT", "LAW"})
+_PLACE_TYPES = frozenset({"place", "region"})
+#: Which NER labels confirm an ambiguous alias of an entry of each coarse class.
+_FITS = {
+    "PERSON": {"PERSON"},
+    "ORG": {"ORG", "PRODUCT", "FAC", "WORK_OF_ART", "NORP"},
+    "ASSET": {"ORG", "PRODUCT", "PERSON", "NORP", "WORK_OF_ART", "GPE"},
+    "PRODUCT": {"ORG", "PRODUCT", "PERSON", "WORK_OF_ART"},
+    "PLACE": {"GPE", "LOC", "FAC", "NORP"},
+    "CONCEPT": {"ORG", "PRODUCT", "NORP", "GPE", "LOC", "MONEY"},
+}
+Found = tuple[int, int, GazEntity | None, str]
+
+
+def _vetoed(
+    candidates: Sequence[Candidate], text: str, start: int, end: int, sentence: tuple[int, int]
+) -> bool:
+    """Whether a plain alias's entry rules this place out (its ``exclude`` rule matches)."""
+    return any(
+        not amb and e.exclude is not None and e.exclude.matches(text, start, end, *sentence)
+        for e, amb in candidates
+    )
+
+
+def _label_fits(label: str, entity: GazEntity) -> bool:
+    return label in _FITS.get(entity.cls, set())
+
+
+def _overlaps(start: int, end: int, taken: Sequence[tuple[int, int]]) -> bool:
+    return any(start < e and s < end for s, e in taken)
+
+
+def _link_names(doc: Doc, found: list[Found]) -> list[Found]:
+    """A lone unlinked name equal to the first or last word of a person linked in the same
+    text is that person ("Jane Fraser ... Fraser said", "Viktor's a good man")."""
+    names: dict[str, GazEntity] = {}
+    for a, b, entity, _ in found:
+        if entity is not None and entity.type in PERSON_TYPES and b - a > 1:
+            names.setdefault(doc[b - 1].text, entity)
+            names.setdefault(doc[a].text, entity)
+    if not names:
+        return found
+    return [
+        (a, b, names[doc[a].text], label)
+        if entity is None and b - a == 1 and label in ("PERSON", "ORG") and doc[a].text in names
+        else (a, b, entity, label)
+        for a, b, entity, label in found
+    ]
+
+
+def _drop_parenthesised_tickers(doc: Doc, found: list[Found]) -> list[Found]:
+    """A symbol in brackets right after its own name ("Polygon (POL)") repeats the name; an
+    acronym after an organisation's full name ("Federal Bureau of Investigation (FBI)")
+    is kept, as readers count it."""
+    out: list[Found] = []
+    for a, b, entity, label in found:
+        if (
+            out and entity is not None and a >= 1 and b < len(doc)
+            and doc[a - 1].text == "(" and doc[b].text == ")"
+            and out[-1][2] is entity and out[-1][1] == a - 1
+            and (entity.type == "crypto_asset" or doc[a:b].text in entity.tickers)
+        ):
+            continue
+        out.append((a, b, entity, label))
+    return out

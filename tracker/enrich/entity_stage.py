@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tracker.base.resources import model_file
@@ -16,7 +18,18 @@ if TYPE_CHECKING:
     from tracker.enrich.gazetteer import Gazetteer
 
 
-ENTITIES_STAGE_VERSION = 1
+ENTITIES_STAGE_VERSION = 2
+COMMON_WORDS_FILE = "common_words.txt"
+
+
+def load_common_words(path: Path) -> tuple[frozenset[str], str]:
+    """Words of ``models/common_words.txt`` (``#`` lines are comments) and a short hash."""
+    raw = path.read_bytes()
+    words = frozenset(
+        line.strip() for line in raw.decode("utf-8").splitlines()
+        if line.strip() and not line.startswith("#")
+    )
+    return words, hashlib.sha256(raw).hexdigest()[:8]
 
 
 @dataclass(frozen=True)
@@ -32,17 +45,33 @@ class EntityStage:
 
     name = "entities"
 
-    def __init__(self, gazetteer: Gazetteer, tagger: EntityTagger | None = None) -> None:
-        """Use a loaded gazetteer; the spaCy tagger is built on first use unless given."""
+    def __init__(
+        self,
+        gazetteer: Gazetteer,
+        tagger: EntityTagger | None = None,
+        common_words: Path | None = None,
+    ) -> None:
+        """Use a loaded gazetteer; the spaCy tagger is built on first use unless given.
+
+        ``common_words`` is the word list for headline re-casing; by default the one
+        beside the gazetteer file, else the packaged one.
+        """
         self.gazetteer = gazetteer
         self._tagger = tagger
+        if common_words is None:
+            beside = gazetteer.path.parent / COMMON_WORDS_FILE if gazetteer.path else None
+            common_words = beside if beside and beside.is_file() else model_file(None, COMMON_WORDS_FILE)
+        self.common_words, self.common_digest = load_common_words(common_words)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> EntityStage:
         """The stage over ``models/gazetteer.yaml`` in the configured models directory."""
         from tracker.enrich.gazetteer import load_gazetteer
 
-        return cls(load_gazetteer(model_file(settings.models_dir, "gazetteer.yaml")))
+        return cls(
+            load_gazetteer(model_file(settings.models_dir, "gazetteer.yaml")),
+            common_words=model_file(settings.models_dir, COMMON_WORDS_FILE),
+        )
 
     @property
     def tagger(self) -> EntityTagger:
@@ -50,16 +79,19 @@ class EntityStage:
         if self._tagger is None:
             from tracker.enrich.entities import EntityTagger
 
-            self._tagger = EntityTagger(self.gazetteer)
+            self._tagger = EntityTagger(self.gazetteer, common_words=self.common_words)
         return self._tagger
 
     @property
     def version(self) -> str:
-        """``entities:<n>+<spaCy model>-<version>+gaz:<gazetteer hash>``."""
+        """``entities:<n>+<spaCy model>-<version>+gaz:<gazetteer hash>+words:<hash>``."""
         from tracker.enrich.nlp import model_info
 
         model = self._tagger.model_label if self._tagger is not None else model_info().label
-        return f"{self.name}:{ENTITIES_STAGE_VERSION}+{model}+gaz:{self.gazetteer.digest}"
+        return (
+            f"{self.name}:{ENTITIES_STAGE_VERSION}+{model}+gaz:{self.gazetteer.digest}"
+            f"+words:{self.common_digest}"
+        )
 
     def prepare(self, conn: sqlite3.Connection) -> None:
         """Upsert the gazetteer into ``entities`` (mentions and claims reference it)."""

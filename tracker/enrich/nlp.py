@@ -13,7 +13,7 @@ import importlib.util
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from tracker.base.errors import ModelError
 
@@ -80,6 +80,7 @@ def model_info(packages: tuple[str, ...] = MODEL_PACKAGES) -> ModelInfo:
 def load_nlp(packages: tuple[str, ...] = MODEL_PACKAGES) -> Language:
     """The NER-only pipeline with a sentencizer, loaded once per process and shared."""
     import spacy
+    from spacy.util import compile_infix_regex
 
     info = model_info(packages)
     missing = [c for c in KEEP_COMPONENTS if c not in info.components]
@@ -96,6 +97,10 @@ def load_nlp(packages: tuple[str, ...] = MODEL_PACKAGES) -> Language:
             f"spaCy model {info.package} is installed but cannot be loaded: {exc}. "
             f"Reinstall it: {INSTALL_HINT}"
         ) from exc
+    # "Bitcoin(BTC)" is a name and a symbol: split a bracket glued between letters.
+    infixes = [*(nlp.Defaults.infixes or ()), r"(?<=[A-Za-z])\((?=[A-Z$])"]
+    tokenizer: Any = nlp.tokenizer
+    tokenizer.infix_finditer = compile_infix_regex(infixes).finditer
     # Sentences only index mentions and bound claim attachment, so rules suffice.
     _register()
     nlp.add_pipe("sentencizer", first=True)
