@@ -324,8 +324,9 @@ def test_ray_engine_writes_what_the_local_engine_writes(tmp_path: Path, ray_loca
     assert output_rows(a) == output_rows(b)
     # The driver never ran a model: the workers did.
     assert stages[1]._classifier is None and stages[0].processed == 0
-    seconds = summary.stages["narratives"].seconds
-    assert seconds["workers"] >= 1 and seconds["process_cpu"] > 0 and seconds["write"] > 0
+    figures = summary.stages["narratives"]
+    assert figures.stats["workers"] >= 1 and figures.stats["bytes_out"] > 0 < figures.stats["bytes_back"]
+    assert figures.seconds["process_cpu"] > 0 and figures.seconds["write"] > 0
 
 
 @pytest.mark.ray
@@ -420,3 +421,61 @@ def test_cli_enrich_and_run_on_ray_equal_local_with_the_real_models(tmp_path: Pa
         " (SELECT 1 FROM enrichments e WHERE e.article_id = a.id AND e.stage = 'narratives')"
     ).fetchone()[0]
     assert pending == 0
+
+
+@pytest.mark.ray
+@pytest.mark.models
+@pytest.mark.slow
+def test_killing_the_driver_loses_nothing_and_a_rerun_completes(tmp_path: Path) -> None:
+    """``kill -9`` of ``tracker enrich --engine ray`` mid-run, then a re-run: the local engine's rows."""
+    import contextlib
+    import os
+    import signal
+    import subprocess
+    import time
+
+    rows = article_rows(48)
+    local, on_ray = make_db(tmp_path / "local.db", rows), make_db(tmp_path / "ray.db", rows)
+    tracker = str(Path(sys.executable).with_name("tracker"))
+    env = {**os.environ, "TRACKER_MODELS": str(MODELS)}
+    command = [tracker, "--db", str(on_ray), "enrich", "--engine", "ray", "--workers", "2",
+               "--batch-size", "2", "--json"]
+    # Its own session, so the Ray processes it starts can be ended with it, by group.
+    proc = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            start_new_session=True)
+    try:
+        deadline = time.monotonic() + 600
+        done = 0
+        while time.monotonic() < deadline and proc.poll() is None:
+            with sqlite3.connect(on_ray) as conn:
+                done = conn.execute(
+                    "SELECT COUNT(*) FROM enrichments WHERE stage = 'narratives'").fetchone()[0]
+            if done:
+                break
+            time.sleep(0.1)
+        assert proc.poll() is None, proc.communicate()[1].decode()[-2000:]
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+    finally:
+        time.sleep(1)
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)  # Ray's helpers outlive a killed driver
+    conn = sqlite3.connect(on_ray)
+    assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    enriched = [r[0] for r in conn.execute(
+        "SELECT article_id FROM enrichments WHERE stage = 'narratives' ORDER BY 1")]
+    assert 0 < len(enriched) < 48 and len(enriched) % 2 == 0  # whole batches only
+    assert enriched == list(range(1, len(enriched) + 1))
+    scored = [r[0] for r in conn.execute("SELECT DISTINCT article_id FROM article_narratives ORDER BY 1")]
+    assert scored == enriched  # no article scored without its ledger row, or the reverse
+    conn.close()
+
+    rerun = subprocess.run(command, env=env, capture_output=True, start_new_session=True, timeout=900)
+    assert rerun.returncode == 0, rerun.stderr.decode()[-2000:]
+    assert '"articles": ' in rerun.stdout.decode()
+    result = subprocess.run([tracker, "--db", str(local), "enrich", "--batch-size", "2", "--json"],
+                            env=env, capture_output=True, timeout=900)
+    assert result.returncode == 0, result.stderr.decode()[-2000:]
+    a, b = output_rows(local), output_rows(on_ray)
+    assert differences(a, b, tol=1e-6) == {}, max_float_difference(a, b)
+    assert a["mentions"] == b["mentions"] and a["embedding_cache"] == b["embedding_cache"]

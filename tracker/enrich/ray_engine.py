@@ -125,6 +125,8 @@ class BatchOut:
     warm_cache: dict[str, Any] = field(default_factory=dict)
     #: Why the worker could not process the batch (a TrackerError's message), if it could not.
     error: str | None = None
+    #: Size of the batch as it travelled to the worker (pickled), for the data-volume figures.
+    bytes_in: int = 0
 
 
 def read_only(db_path: str) -> sqlite3.Connection:
@@ -354,7 +356,11 @@ class _RayWorker:
         import numpy as np
         from ray import cloudpickle
 
-        outs = [cloudpickle.dumps(self.worker.run(cloudpickle.loads(p))) for p in batch["payload"]]
+        outs = []
+        for payload in batch["payload"]:
+            out = self.worker.run(cloudpickle.loads(payload))
+            out.bytes_in = len(payload)
+            outs.append(cloudpickle.dumps(out))
         return {"seq": batch["seq"], "payload": np.array(outs, dtype=object)}
 
 
@@ -496,6 +502,8 @@ def run_stage_ray(
                         summary.seconds["first_result"] = time.perf_counter() - wall
                     for payload in block["payload"]:
                         out: BatchOut = pickle.loads(payload)
+                        summary.stats["bytes_back"] = summary.stats.get("bytes_back", 0) + len(payload)
+                        summary.stats["bytes_out"] = summary.stats.get("bytes_out", 0) + out.bytes_in
                         writer.write(out)
                         if bar is not None:
                             bar.update(len(out.ids))
@@ -505,7 +513,7 @@ def run_stage_ray(
                     close()  # stops the pipeline (and its actors) when the writer stops early
     summary.seconds["wall"] = time.perf_counter() - wall
     summary.seconds["driver_cpu"] = time.process_time() - cpu
-    summary.seconds["workers"] = float(len(writer.workers))
+    summary.stats["workers"] = float(len(writer.workers))
     return summary, writer.done
 
 

@@ -129,6 +129,8 @@ class StageSummary:
     rows: dict[str, int] = field(default_factory=dict)
     #: Where the time went, in seconds (e.g. ``read``, ``process``, ``write``; engines add more).
     seconds: dict[str, float] = field(default_factory=dict)
+    #: Other engine figures (e.g. the Ray engine's ``workers``, ``bytes_out``, ``bytes_back``).
+    stats: dict[str, float] = field(default_factory=dict)
 
     def add_rows(self, rows: Mapping[str, int]) -> None:
         """Add one batch's rows-per-table counts."""

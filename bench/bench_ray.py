@@ -1,0 +1,245 @@
+"""The Ray engine against the local engine on the same real articles, and a throughput model.
+
+Takes N real articles (the seeded sample of ``bench_enrich.py``: Reuters lead
+paragraphs and headlines, FT and WSJ items from ``../shared/data``, read by path,
+nothing copied), stores them in fresh databases and enriches them (entities +
+narratives, real spaCy and MiniLM) with:
+
+* the local engine (``enrich_pending``; models loaded before timing, as in
+  ``bench_enrich.py``): the bare baseline;
+* the Ray engine on a local runtime with 1 and with 2 workers (actors): the
+  runtime's start is timed apart; actor start-up (unpickling the stages, loading
+  spaCy or MiniLM) is inside the run and reported apart.
+
+It reports wall and CPU seconds, where the CPU went (the driver process: writer +
+Ray Data's scheduling; the reader task; the actors), the bytes that travelled, and
+whether the rows equal the local engine's. From the measured per-article CPU
+costs it models throughput at 16, 64 and 256 workers: the actors scale, the
+reader and the single writer do not. The machine is shared: CPU figures are the
+ones to trust, and the load average is printed with each run. Run:
+
+    .venv/bin/python bench/bench_ray.py [--articles 2000] [--workers 1 2] [--data DIR] [--json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import bench_enrich
+
+from tests.enrich.rows import differences, max_float_difference, output_rows
+from tracker.base.db import open_db
+from tracker.base.settings import Settings
+from tracker.enrich.runner import DEFAULT_BATCH_SIZE, EnrichSummary, enrich_pending
+from tracker.enrich.stages import default_stages
+
+MODEL_WORKERS = (16, 64, 256)
+
+
+def load() -> float:
+    """The 1-minute load average (other sessions share these 2 cores)."""
+    return round(os.getloadavg()[0], 1)
+
+
+def stage_figures(summary: EnrichSummary) -> dict[str, Any]:
+    """Per stage: articles, rows, seconds and stats, rounded."""
+    return {
+        name: {"articles": s.articles, "rows": s.rows,
+               "seconds": {k: round(v, 3) for k, v in s.seconds.items()},
+               "stats": {k: round(v) for k, v in s.stats.items()}}
+        for name, s in summary.stages.items()
+    }
+
+
+def run_local(path: Path, batch_size: int) -> dict[str, Any]:
+    """The local engine over a fresh database (models already loaded in this process)."""
+    db = open_db(path)
+    load_before = load()
+    wall, cpu = time.perf_counter(), time.process_time()
+    summary = enrich_pending(db, Settings(db_path=path), stages=default_stages(Settings()),
+                             batch_size=batch_size)
+    figures = {"wall_s": time.perf_counter() - wall, "cpu_s": time.process_time() - cpu,
+               "load_before": load_before, "load_after": load(), "stages": stage_figures(summary)}
+    db.conn.close()
+    return figures
+
+
+def run_ray(path: Path, workers: int, batch_size: int) -> dict[str, Any]:
+    """The Ray engine on a local runtime of ``workers`` CPUs over a fresh database."""
+    import ray
+
+    from tracker.enrich.ray_engine import LOCAL_OBJECT_STORE_BYTES, RayOptions, enrich_pending_ray
+
+    start = time.perf_counter()
+    ray.init(address="local", num_cpus=workers, include_dashboard=False,
+             object_store_memory=LOCAL_OBJECT_STORE_BYTES, logging_level=logging.ERROR,
+             log_to_driver=False)
+    runtime_s = time.perf_counter() - start
+    try:
+        db = open_db(path)
+        load_before = load()
+        wall, cpu = time.perf_counter(), time.process_time()
+        summary = enrich_pending_ray(db, stages=default_stages(Settings()),
+                                     options=RayOptions(workers=workers), batch_size=batch_size)
+        figures = {"workers": workers, "runtime_start_s": runtime_s,
+                   "wall_s": time.perf_counter() - wall, "driver_cpu_s": time.process_time() - cpu,
+                   "load_before": load_before, "load_after": load(), "stages": stage_figures(summary)}
+        db.conn.close()
+    finally:
+        ray.shutdown()
+    return figures
+
+
+def sums(figures: dict[str, Any], key: str, kind: str = "seconds") -> float:
+    """A figure summed over both stages."""
+    return float(sum(s[kind].get(key, 0.0) for s in figures["stages"].values()))
+
+
+def model(local: dict[str, Any], rays: list[dict[str, Any]], articles: int) -> dict[str, Any]:
+    """Per-article CPU costs from the runs, and throughput at more workers.
+
+    An article costs c_actor CPU-seconds in the actors (both stages), c_driver in the
+    driver process (writer + Ray Data scheduling + unpickling results) and c_reader in
+    the reader task. Actors scale with workers; the driver and the reader are one
+    process each, so throughput(W) = min(W / c_actor, 1 / c_driver, 1 / c_reader)
+    (models loaded, start-up amortised, the network not the limit).
+    """
+    best = max(rays, key=lambda r: r["workers"])
+    c_actor = sums(best, "process_cpu") / articles
+    c_driver = best["driver_cpu_s"] / articles
+    c_write = sums(best, "write_cpu") / articles
+    c_reader = sums(best, "read_cpu") / articles
+    limits = {"actors_per_worker": 1 / c_actor, "driver": 1 / c_driver, "writer_only": 1 / c_write,
+              "reader": 1 / c_reader if c_reader else float("inf")}
+    table = []
+    for w in MODEL_WORKERS:
+        actors = w / c_actor
+        rate = min(actors, limits["driver"], limits["reader"])
+        bound = "actors" if rate == actors else ("driver (single writer)" if rate == limits["driver"]
+                                                 else "reader")
+        table.append({"workers": w, "articles_per_s": round(rate, 1), "bound_by": bound,
+                      "actors_would_do": round(actors, 1),
+                      "days_for_10M": round(10_000_000 / rate / 86400, 2)})
+    return {
+        "c_actor_ms": round(1000 * c_actor, 3), "c_driver_ms": round(1000 * c_driver, 3),
+        "c_write_ms": round(1000 * c_write, 3), "c_reader_ms": round(1000 * c_reader, 3),
+        "local_cpu_ms": round(1000 * local["cpu_s"] / articles, 3),
+        "limits_articles_per_s": {k: round(v, 1) for k, v in limits.items()},
+        "writer_limit_from_workers": round(limits["driver"] * c_actor, 1),
+        "table": table,
+        "bytes_out_per_article": round(sums(best, "bytes_out", "stats") / articles),
+        "bytes_back_per_article": round(sums(best, "bytes_back", "stats") / articles),
+    }
+
+
+def main() -> None:
+    """Local engine vs Ray with 1 and 2 workers on the same articles; the throughput model."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--articles", type=int, default=2000)
+    parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
+    parser.add_argument("--batch-size", type=int, default=DEFAULT_BATCH_SIZE)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--data", type=Path, default=bench_enrich.SHARED,
+                        help="the shared real data folder (default ../shared/data)")
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+
+    bench_enrich.SOURCES = [args.data / p.relative_to(bench_enrich.SHARED) for p in bench_enrich.SOURCES]
+    articles = bench_enrich.load_articles(args.articles, args.seed)
+    from tracker.enrich.classifier import load_classifier
+    from tracker.enrich.embeddings import load_minilm
+    from tracker.enrich.nlp import load_nlp
+
+    start = time.perf_counter()
+    load_nlp()
+    load_minilm()
+    load_classifier(Settings().models_dir)
+    model_load_s = time.perf_counter() - start
+
+    results: dict[str, Any] = {"articles": len(articles), "batch_size": args.batch_size,
+                               "cpus": os.cpu_count(), "model_load_local_s": round(model_load_s, 2)}
+    with tempfile.TemporaryDirectory(prefix="bench-ray-") as tmp:
+        local_path = Path(tmp) / "local.db"
+        bench_enrich.fresh_db(local_path, articles)
+        results["local"] = run_local(local_path, args.batch_size)
+        reference = output_rows(local_path)
+        rays = []
+        for w in args.workers:
+            path = Path(tmp) / f"ray{w}.db"
+            bench_enrich.fresh_db(path, articles)
+            figures = run_ray(path, w, args.batch_size)
+            rows = output_rows(path)
+            figures["rows_differing_exact"] = differences(reference, rows)
+            figures["rows_differing_1e-6"] = differences(reference, rows, tol=1e-6)
+            figures["max_float_difference"] = max_float_difference(reference, rows)
+            figures["speedup_wall_vs_local"] = round(results["local"]["wall_s"] / figures["wall_s"], 3)
+            # Both stages run over the same articles, one after the other; after each
+            # stage's first result (actors started, models loaded) the pool is warm.
+            startup = sum(s["seconds"].get("first_result", 0.0) for s in figures["stages"].values())
+            figures["startup_s"] = round(startup, 2)
+            figures["after_startup_articles_per_s"] = round(
+                len(articles) / max(figures["wall_s"] - startup, 1e-9), 1)
+            rays.append(figures)
+        results["ray"] = rays
+    results["model"] = model(results["local"], rays, len(articles))
+    if args.json:
+        print(json.dumps(results, indent=1, default=float))
+        return
+    print(render(results))
+
+
+def render(r: dict[str, Any]) -> str:
+    """Markdown tables for bench/RESULTS.md."""
+    n = r["articles"]
+    local = r["local"]
+    lines = [
+        f"{n:,} real articles, batch {r['batch_size']}, {r['cpus']} cores shared with other sessions.",
+        "",
+        "| engine | wall s | speed-up | CPU s (driver) | CPU s (reader) | CPU s (actors) | writer s | "
+        "actor start s | load before/after | rows vs local |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---|---|",
+        f"| local | {local['wall_s']:.1f} | 1.00 | {local['cpu_s']:.1f} | - | - | "
+        f"{sums(local, 'write'):.2f} | (models {r['model_load_local_s']:.1f}) | "
+        f"{local['load_before']}/{local['load_after']} | - |",
+    ]
+    for f in r["ray"]:
+        same = ("identical" if not f["rows_differing_exact"] else
+                f"{sum(f['rows_differing_exact'].values())} rows differ, max {f['max_float_difference']:.1e}")
+        lines.append(
+            f"| ray x{f['workers']} | {f['wall_s']:.1f} (+{f['runtime_start_s']:.1f} runtime) | "
+            f"{f['speedup_wall_vs_local']:.2f} | {f['driver_cpu_s']:.1f} | {sums(f, 'read_cpu'):.2f} | "
+            f"{sums(f, 'process_cpu'):.1f} | {sums(f, 'write'):.2f} | "
+            f"{max(s['seconds'].get('worker_startup_max', 0) for s in f['stages'].values()):.1f} | "
+            f"{f['load_before']}/{f['load_after']} | {same} |")
+    m = r["model"]
+    lines += [
+        "",
+        f"Per article: actors {m['c_actor_ms']} ms CPU (local engine {m['local_cpu_ms']} ms), driver "
+        f"{m['c_driver_ms']} ms (of which writing {m['c_write_ms']} ms), reader {m['c_reader_ms']} ms; "
+        f"{m['bytes_out_per_article']:,} bytes out, {m['bytes_back_per_article']:,} bytes back.",
+        "",
+        "| workers | articles/s | bound by | actors alone | days for 10M articles |",
+        "|---:|---:|---|---:|---:|",
+        *[f"| {t['workers']} | {t['articles_per_s']:,.0f} | {t['bound_by']} | {t['actors_would_do']:,.0f} | "
+          f"{t['days_for_10M']} |" for t in m["table"]],
+        "",
+        f"The driver saturates at about {m['writer_limit_from_workers']:.0f} workers "
+        f"({m['limits_articles_per_s']['driver']:,.0f} articles/s; writing alone would allow "
+        f"{m['limits_articles_per_s']['writer_only']:,.0f}).",
+    ]
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    main()
