@@ -251,6 +251,18 @@ def test_split_path_writes_what_the_local_engine_writes(tmp_path: Path) -> None:
     assert differences(ra, rb, tol=1e-6) == {}
 
 
+def test_one_worker_reuses_its_own_recent_vectors_bit_for_bit(tmp_path: Path) -> None:
+    """In flight but computed by this worker: the stored bits, not a second embedding."""
+    rows = article_rows(30)
+    a = make_db(tmp_path / "a.db", rows)
+    b = make_db(tmp_path / "b.db", rows)
+    enrich_local(a, [narrative_stage(PaddedFakeEmbedder(dim=64))], batch_size=4)
+    _, in_flight = enrich_in_process(b, [narrative_stage(PaddedFakeEmbedder(dim=64))], batch_size=4,
+                                     workers=1)
+    assert sum(in_flight) > 0
+    assert output_rows(a) == output_rows(b)
+
+
 def test_split_path_is_bit_identical_with_a_batch_independent_model(tmp_path: Path) -> None:
     rows = article_rows(21)
     a = make_db(tmp_path / "a.db", rows)
@@ -274,6 +286,22 @@ def test_a_worker_with_other_models_is_refused_before_writing(tmp_path: Path) ->
         writer.write(out)
     assert db.conn.execute("SELECT COUNT(*) FROM claims").fetchone()[0] == 0
     db.conn.close()
+
+
+def test_nothing_pending_starts_no_ray_runtime(tmp_path: Path, monkeypatch: Any) -> None:
+    from tracker.enrich import ray_engine
+
+    path = make_db(tmp_path / "a.db", article_rows(3))
+    enrich_local(path, [LengthStage()])
+
+    def refuse(options: RayOptions) -> None:
+        raise AssertionError("a runtime was started for nothing")
+
+    monkeypatch.setattr(ray_engine, "ray_runtime", refuse)
+    db = open_db(path)
+    summary = enrich_pending_ray(db, stages=[LengthStage()], options=RayOptions(workers=1))
+    db.conn.close()
+    assert summary.articles == 0 and summary.stages["length"].version == "length:1"
 
 
 def test_without_ray_the_cli_says_how_to_install_it(tmp_path: Path, monkeypatch: Any) -> None:

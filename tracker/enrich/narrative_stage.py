@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections import deque
 from collections.abc import Mapping, Sequence, Set
 from typing import TYPE_CHECKING, Any
 
@@ -29,6 +30,8 @@ from tracker.enrich.classifier import (
 
 #: Bump when the stage's behaviour changes in a way no model or file hash captures.
 NARRATIVES_STAGE_VERSION = 1
+#: Batches whose new vectors a worker keeps for later batches that repeat their sentences.
+RECENT_BATCHES = 8
 
 
 def split_article_text(text: str) -> ArticleText:
@@ -66,6 +69,8 @@ class NarrativeStage:
         self._conn: sqlite3.Connection | None = None
         #: A worker's embedding memory between batches (the anchors), see process_cached.
         self._base: dict[str, np.ndarray] = {}
+        #: The vectors this worker computed for its last few batches, see process_cached.
+        self._recent: deque[dict[str, np.ndarray]] = deque(maxlen=RECENT_BATCHES)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> NarrativeStage:
@@ -179,8 +184,9 @@ class NarrativeStage:
     ) -> tuple[list[ArticleResult], dict[str, Any]]:
         """Score texts with ``cached`` vectors and no database; return new vectors too.
 
-        The worker's memory is reset to the anchors after each batch, so it stays
-        bounded over a backfill of any length.
+        The worker's memory is reset to the anchors after each batch (plus the new
+        vectors of its last ``RECENT_BATCHES`` batches), so it stays bounded over a
+        backfill of any length.
         """
         embedder = self._cached_embedder()
         embedder.memory.update(cached)
@@ -188,12 +194,17 @@ class NarrativeStage:
             self.classifier  # noqa: B018 - built now so the anchors join the base memory
             self._base = dict(embedder.memory)
         if in_flight and texts:
-            # Embedded apart from this batch's own misses, and not returned: another batch owns them.
+            # Another batch owns these: take its vector if this worker computed it (same
+            # bits as stored), else embed them apart from this batch's own misses.
             todo: dict[str, str] = {}
             for sentence in self._sentences(texts):
                 key = text_hash(sentence)
                 if key in in_flight and key not in embedder.memory:
-                    todo.setdefault(key, sentence)
+                    recent = next((r[key] for r in self._recent if key in r), None)
+                    if recent is not None:
+                        embedder.memory[key] = recent
+                    else:
+                        todo.setdefault(key, sentence)
             if todo:
                 vectors: np.ndarray = embedder.inner.encode(list(todo.values()))
                 embedder.memory.update(zip(todo, vectors, strict=True))
@@ -201,6 +212,8 @@ class NarrativeStage:
         new = dict(embedder.pending)
         embedder.pending.clear()
         embedder.memory = dict(self._base)
+        if texts:
+            self._recent.append(new)
         return results, new
 
     def save_cache(self, conn: sqlite3.Connection, entries: Mapping[str, Any]) -> dict[str, int]:
