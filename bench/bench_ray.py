@@ -62,8 +62,23 @@ def stage_figures(summary: EnrichSummary) -> dict[str, Any]:
     }
 
 
-def run_local(path: Path, batch_size: int) -> dict[str, Any]:
-    """The local engine over a fresh database (models already loaded in this process)."""
+def run_local(path: Path, batch_size: int, threads: int | None = None) -> dict[str, Any]:
+    """The local engine over a fresh database (models already loaded in this process).
+
+    ``threads`` sets torch's intra-op threads for the run (a Ray actor runs with one).
+    """
+    import torch
+
+    saved = torch.get_num_threads()
+    if threads:
+        torch.set_num_threads(threads)
+    try:
+        return _run_local(path, batch_size) | {"torch_threads": torch.get_num_threads()}
+    finally:
+        torch.set_num_threads(saved)
+
+
+def _run_local(path: Path, batch_size: int) -> dict[str, Any]:
     db = open_db(path)
     load_before = load()
     wall, cpu = time.perf_counter(), time.process_time()
@@ -106,7 +121,8 @@ def sums(figures: dict[str, Any], key: str, kind: str = "seconds") -> float:
     return float(sum(s[kind].get(key, 0.0) for s in figures["stages"].values()))
 
 
-def model(local: dict[str, Any], rays: list[dict[str, Any]], articles: int) -> dict[str, Any]:
+def model(local: dict[str, Any], rays: list[dict[str, Any]], articles: int,
+          one_thread: dict[str, Any] | None = None) -> dict[str, Any]:
     """Per-article CPU costs from the run with the most workers, and throughput at more workers.
 
     An article (both stages) costs c_actor CPU-seconds in the actors, c_writer in the
@@ -137,6 +153,7 @@ def model(local: dict[str, Any], rays: list[dict[str, Any]], articles: int) -> d
         "c_actor_ms": round(1000 * c_actor, 3), "c_writer_ms": round(1000 * c_writer, 3),
         "c_commit_ms": round(1000 * c_commit, 3), "c_reader_ms": round(1000 * c_reader, 3),
         "local_cpu_ms": round(1000 * local["cpu_s"] / articles, 3),
+        "local_1_thread_cpu_ms": round(1000 * one_thread["cpu_s"] / articles, 3) if one_thread else None,
         "driver_other_threads_core_share": round(other / best["wall_s"], 3),
         "limits_articles_per_s": {k: round(v, 1) for k, v in limits.items()},
         "writer_bound_from_workers": round(min(limits["writer"], limits["reader"]) * c_actor, 1),
@@ -177,6 +194,11 @@ def main() -> None:
         bench_enrich.fresh_db(local_path, articles)
         results["local"] = run_local(local_path, args.batch_size)
         reference = output_rows(local_path)
+        # The same engine with torch on one thread, as each Ray actor runs it.
+        one = Path(tmp) / "local1.db"
+        bench_enrich.fresh_db(one, articles)
+        results["local_1_thread"] = run_local(one, args.batch_size, threads=1)
+        results["local_1_thread"]["rows_differing_exact"] = differences(reference, output_rows(one))
         rays = []
         for w in args.workers:
             path = Path(tmp) / f"ray{w}.db"
@@ -189,7 +211,7 @@ def main() -> None:
             figures["speedup_wall_vs_local"] = round(results["local"]["wall_s"] / figures["wall_s"], 3)
             rays.append(figures)
         results["ray"] = rays
-    results["model"] = model(results["local"], rays, len(articles))
+    results["model"] = model(results["local"], rays, len(articles), results.get("local_1_thread"))
     if args.json:
         print(json.dumps(results, indent=1, default=float))
         return
@@ -210,6 +232,13 @@ def render(r: dict[str, Any]) -> str:
         f"{sums(local, 'write'):.2f} | (models {r['model_load_local_s']:.1f}) | "
         f"{local['load_before']}/{local['load_after']} | - |",
     ]
+    if "local_1_thread" in r:
+        one = r["local_1_thread"]
+        lines.append(
+            f"| local, torch 1 thread | {one['wall_s']:.1f} | {local['wall_s'] / one['wall_s']:.2f} | "
+            f"{one['cpu_s']:.1f} | - | - | {sums(one, 'write'):.2f} | - | "
+            f"{one['load_before']}/{one['load_after']} | "
+            f"{'identical' if not one['rows_differing_exact'] else one['rows_differing_exact']} |")
     for f in r["ray"]:
         same = ("identical" if not f["rows_differing_exact"] else
                 f"{sum(f['rows_differing_exact'].values())} rows differ, max {f['max_float_difference']:.1e}")
@@ -223,7 +252,8 @@ def render(r: dict[str, Any]) -> str:
     lim = m["limits_articles_per_s"]
     lines += [
         "",
-        f"Per article (both stages): actors {m['c_actor_ms']} ms CPU (local engine {m['local_cpu_ms']} ms), "
+        f"Per article (both stages): actors {m['c_actor_ms']} ms CPU (local engine {m['local_cpu_ms']} ms, "
+        f"with torch on 1 thread {m['local_1_thread_cpu_ms']} ms), "
         f"the driver's writer thread {m['c_writer_ms']} ms (commits alone {m['c_commit_ms']} ms), "
         f"the reader {m['c_reader_ms']} ms; Ray Data's scheduling threads in the driver use "
         f"{100 * m['driver_other_threads_core_share']:.0f}% of a core while it runs. "

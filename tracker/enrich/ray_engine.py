@@ -380,6 +380,10 @@ def ray_runtime(options: RayOptions) -> Iterator[int]:
     ray = require_ray()
     started = False
     if not ray.is_initialized():
+        # Ray's C++ core logs harmless error-level lines at start-up (e.g. about actor
+        # constructor arguments, ray-project/ray#53727); failures still raise in Python.
+        # Set RAY_BACKEND_LOG_LEVEL=warning to see them.
+        os.environ.setdefault("RAY_BACKEND_LOG_LEVEL", "fatal")
         quiet: dict[str, Any] = {"logging_level": logging.ERROR, "log_to_driver": False}
         try:
             if options.address:
