@@ -2,7 +2,8 @@
 # Install everything the tests need, then lint, type-check and run the whole suite.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh
+# The Ray engine's tests start a local Ray runtime: install the ray extra too.
+EXTRAS=dev,ray bash scripts/setup.sh
 if ! command -v chromium >/dev/null 2>&1; then
   if [ "$(id -u)" = "0" ]; then
     echo "==> installing Debian chromium for the browser tests"

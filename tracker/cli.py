@@ -19,6 +19,7 @@ import click
 from tracker import __version__
 from tracker.base.errors import TrackerError
 from tracker.base.settings import Settings, load_settings
+from tracker.enrich.ray_engine import RayOptions
 from tracker.ingest.runner import IngestSummary
 from tracker.pipeline import (
     run_archive_text,
@@ -104,6 +105,33 @@ _wait_option = click.option(
 )
 
 
+def _engine_options(fn: F) -> F:
+    """``--engine``, ``--address`` and ``--workers``, shared by ``enrich`` and ``run``."""
+    for option in reversed([
+        click.option("--engine", type=click.Choice(["local", "ray"]), default="local",
+                     show_default=True,
+                     help="Where enrichment runs: this process, or Ray actors (pip install "
+                          "'narrative-tracker[ray]')."),
+        click.option("--address",
+                     help="Ray cluster to join (HOST:6379, or auto on a node of it); default: a local Ray "
+                          "runtime. Needs --engine ray."),
+        click.option("--workers", type=click.IntRange(min=1),
+                     help="Ray actors per stage, one CPU each (default: every CPU of the runtime "
+                          "or cluster). Needs --engine ray."),
+    ]):
+        fn = option(fn)
+    return fn
+
+
+def ray_options(engine: str, address: str | None, workers: int | None) -> RayOptions | None:
+    """The Ray engine's options, or None for the local engine (refusing Ray-only options)."""
+    if engine == "ray":
+        return RayOptions(address=address, workers=workers)
+    if address or workers:
+        raise click.UsageError("--address and --workers need --engine ray.")
+    return None
+
+
 def _ingest_options(fn: F) -> F:
     """The options ``ingest`` and ``run`` share: what to fetch, how to wait, how to report."""
     for option in reversed([
@@ -139,17 +167,19 @@ def ingest(ctx: click.Context, feeds_path: Path | None, from_dir: Path | None, f
 
 @cli.command()
 @_ingest_options
+@_engine_options
 @click.pass_context
 @handle_errors
 def run(ctx: click.Context, feeds_path: Path | None, from_dir: Path | None, force: bool,
-        wait: float, as_json: bool) -> None:
+        wait: float, as_json: bool, engine: str, address: str | None, workers: int | None) -> None:
     """The nightly job: ingest, enrich and index in one locked run.
 
     Exit status: 0 all well, 1 some feeds failed (the rest was processed),
     2 an error stopped the run (message says why). Safe to run from cron.
     """
     settings = get_settings(ctx, feeds_path=feeds_path)
-    summary = run_nightly(settings, from_dir=from_dir, force=force, wait=wait, progress=not as_json)
+    summary = run_nightly(settings, from_dir=from_dir, force=force, wait=wait, progress=not as_json,
+                          ray=ray_options(engine, address, workers))
     if as_json:
         click.echo(json.dumps(summary.as_dict(), indent=2))
     else:
@@ -233,18 +263,20 @@ def report_command(ctx: click.Context, week: str | None, out_dir: Path | None, p
 @click.option("--wait", type=float, default=0.0, show_default=True,
               help="Seconds to wait for another tracker process to release the database.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@_engine_options
 @click.pass_context
 @handle_errors
 def enrich_command(ctx: click.Context, limit: int | None, batch_size: int, wait: float,
-                   as_json: bool) -> None:
+                   as_json: bool, engine: str, address: str | None, workers: int | None) -> None:
     """Tag entities and claims (and run every other stage) on articles not yet enriched.
 
     Only articles without an enrichment at the stage's current version are
     processed, so re-running is cheap; a new model, gazetteer or stage version
-    re-enriches everything.
+    re-enriches everything. With --engine ray the stages run on Ray actors and
+    this process writes (same rows as the local engine).
     """
     summary = run_enrich(get_settings(ctx), limit=limit, batch_size=batch_size, wait=wait,
-                         progress=not as_json)
+                         progress=not as_json, ray=ray_options(engine, address, workers))
     if as_json:
         click.echo(json.dumps({"articles": summary.articles, "counts": summary.counts(),
                                "versions": {n: s.version for n, s in summary.stages.items()}},

@@ -23,6 +23,7 @@ from tracker.ingest.replay import replay_dir
 from tracker.ingest.runner import IngestSummary, ingest_feeds
 
 if TYPE_CHECKING:
+    from tracker.enrich.ray_engine import RayOptions
     from tracker.enrich.runner import EnrichSummary
     from tracker.index.store import IndexSummary
     from tracker.report.write import ReportResult
@@ -53,14 +54,36 @@ def run_ingest(
 
 
 def run_enrich(settings: Settings, *, limit: int | None = None, batch_size: int = 256,
-               wait: float = 0.0, progress: bool = False) -> EnrichSummary:
-    """Enrich pending articles (every stage) under the write lock."""
-    from tracker.enrich.runner import enrich_pending
+               wait: float = 0.0, progress: bool = False, ray: RayOptions | None = None) -> EnrichSummary:
+    """Enrich pending articles (every stage) under the write lock; on Ray if ``ray`` is given."""
+    _check_engine(ray)
+    with locked_db(settings, wait=wait) as db:
+        return _enrich(db, settings, limit=limit, batch_size=batch_size, progress=progress, ray=ray)
+
+
+def _check_engine(ray: RayOptions | None) -> None:
+    """Fail before any work if the Ray engine is asked for and Ray is missing."""
+    if ray is not None:
+        from tracker.enrich.ray_engine import require_ray
+
+        require_ray()
+
+
+def _enrich(db: sqlite_utils.Database, settings: Settings, *, limit: int | None = None,
+            batch_size: int = 256, progress: bool = False, ray: RayOptions | None = None) -> EnrichSummary:
+    """Every stage over the pending articles: in this process, or on Ray actors."""
     from tracker.enrich.stages import default_stages
 
-    with locked_db(settings, wait=wait) as db:
+    stages = default_stages(settings)
+    if ray is None:
+        from tracker.enrich.runner import enrich_pending
+
         return enrich_pending(db, settings, limit=limit, batch_size=batch_size, progress=progress,
-                              stages=default_stages(settings))
+                              stages=stages)
+    from tracker.enrich.ray_engine import enrich_pending_ray
+
+    return enrich_pending_ray(db, stages=stages, options=ray, limit=limit, batch_size=batch_size,
+                              progress=progress, max_sentences=settings.fulltext_sentences)
 
 
 def run_index(settings: Settings, *, since: str | None = None, wait: float = 0.0) -> IndexSummary:
@@ -200,12 +223,15 @@ def run_nightly(
     force: bool = False,
     wait: float = 0.0,
     progress: bool = False,
+    ray: RayOptions | None = None,
 ) -> NightlySummary:
-    """Ingest -> enrich -> index in one locked run; re-running with nothing new writes nothing new."""
-    from tracker.enrich.runner import enrich_pending
-    from tracker.enrich.stages import default_stages
+    """Ingest -> enrich -> index in one locked run; re-running with nothing new writes nothing new.
+
+    With ``ray``, enrichment runs on Ray actors (:mod:`tracker.enrich.ray_engine`).
+    """
     from tracker.index.store import build_index
 
+    _check_engine(ray)
     with locked_db(settings, wait=wait) as db:
         timings: dict[str, float] = {}
         start = time.perf_counter()
@@ -220,7 +246,7 @@ def run_nightly(
             timings["fulltext"] = time.perf_counter() - start
 
         start = time.perf_counter()
-        enriched = enrich_pending(db, settings, progress=progress, stages=default_stages(settings))
+        enriched = _enrich(db, settings, progress=progress, ray=ray)
         timings["enrich"] = time.perf_counter() - start
 
         # Only days from the earliest article enriched now need recomputing (late

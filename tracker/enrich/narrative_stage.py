@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Sequence
+from collections import deque
+from collections.abc import Mapping, Sequence, Set
 from typing import TYPE_CHECKING, Any
 
-from tracker.enrich.embeddings import Embedder
+import numpy as np
+
+from tracker.enrich.embeddings import Embedder, load_cached, save_cached, text_hash
 from tracker.enrich.head import Head, head_path, load_head
 from tracker.enrich.narratives import NarrativeSet, load_narratives, narratives_path
 
@@ -15,12 +18,20 @@ if TYPE_CHECKING:
     from tracker.base.settings import Settings
     from tracker.enrich.embeddings import CachedEmbedder
 
-from tracker.enrich.classifier import FEATURES, ArticleResult, ArticleText, Classifier
+from tracker.enrich.classifier import (
+    FEATURES,
+    ArticleResult,
+    ArticleText,
+    Classifier,
+    article_sentences,
+)
 
 # --- The ``narratives`` enrichment stage (see tracker/enrich.py for the protocol) ---
 
 #: Bump when the stage's behaviour changes in a way no model or file hash captures.
 NARRATIVES_STAGE_VERSION = 1
+#: Batches whose new vectors a worker keeps for later batches that repeat their sentences.
+RECENT_BATCHES = 8
 
 
 def split_article_text(text: str) -> ArticleText:
@@ -56,6 +67,10 @@ class NarrativeStage:
         self._cached: CachedEmbedder | None = None
         self._classifier: Classifier | None = None
         self._conn: sqlite3.Connection | None = None
+        #: A worker's embedding memory between batches (the anchors), see process_cached.
+        self._base: dict[str, np.ndarray] = {}
+        #: The vectors this worker computed for its last few batches, see process_cached.
+        self._recent: deque[dict[str, np.ndarray]] = deque(maxlen=RECENT_BATCHES)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> NarrativeStage:
@@ -76,14 +91,35 @@ class NarrativeStage:
         )
 
     @property
-    def classifier(self) -> Classifier:
-        """The classifier over a cached embedder, built (and the model loaded) once."""
-        if self._classifier is None:
+    def model_version(self) -> str:
+        """``article_narratives.model_version``, known without loading the embedding model.
+
+        Equals ``self.classifier.model_version`` (tested), so a writer that never runs
+        the model (the Ray engine's driver) records the same version as the workers.
+        """
+        if self._classifier is not None:
+            return self._classifier.model_version
+        # The classifier ignores a head fitted on another embedder (see Classifier.__init__).
+        head = self.head if self.head is not None and self.head.embedder == self._embedder_name else None
+        return (
+            f"{self._embedder_name}+narr:{self.narratives.sha256[:12]}"
+            f"+head:{head.version if head is not None else 'none'}"
+        )
+
+    def _cached_embedder(self) -> CachedEmbedder:
+        """The embedder behind an in-memory + ``embedding_cache`` cache (model loaded once)."""
+        if self._cached is None:
             from tracker.enrich.embeddings import CachedEmbedder, load_minilm
 
             inner = self._embedder if self._embedder is not None else load_minilm()
             self._cached = CachedEmbedder(inner, self._conn)
-            self._classifier = Classifier(self.narratives, self._cached, self.head)
+        return self._cached
+
+    @property
+    def classifier(self) -> Classifier:
+        """The classifier over a cached embedder, built (and the model loaded) once."""
+        if self._classifier is None:
+            self._classifier = Classifier(self.narratives, self._cached_embedder(), self.head)
         return self._classifier
 
     def prepare(self, conn: sqlite3.Connection) -> None:
@@ -105,11 +141,84 @@ class NarrativeStage:
     ) -> dict[str, int]:
         """Replace these articles' narrative scores and vectors; store new embeddings."""
         rows = save_narrative_results(
-            conn, self.classifier.model_version, self._embedder_name, article_ids, results
+            conn, self.model_version, self._embedder_name, article_ids, results
         )
         if self._cached is not None:
             rows["embedding_cache"] = self._cached.flush(conn)
         return rows
+
+    # --- CachedStage (tracker.enrich.runner): the embedding cache split off process() ---
+    # Keys are the embedding_cache text hashes, values float32 vectors. The sentences
+    # below mirror what Classifier.classify embeds; if they drift, keys are missed and
+    # the worker embeds more, so results stay right and only the cache is used less.
+
+    @property
+    def _dim(self) -> int:
+        from tracker.enrich.embeddings import MINILM_DIM
+
+        return self._embedder.dim if self._embedder is not None else MINILM_DIM
+
+    def _sentences(self, texts: Sequence[str]) -> list[str]:
+        """Every sentence the classifier embeds for these texts, in its order."""
+        max_sentences = int(self.narratives.scoring["max_sentences"])
+        out: list[str] = []
+        for text in texts:
+            a = split_article_text(text)
+            out.extend(article_sentences(a.title, a.body, max_sentences) or [a.title or "(empty)"])
+        return out
+
+    def cache_keys(self, texts: Sequence[str]) -> list[str]:
+        """Text hashes of the sentences to embed; for no texts, of the narratives' anchors."""
+        if not texts:
+            return [
+                text_hash(t) for n in self.narratives for t in (*n.anchors, *n.negative_examples)
+            ]
+        return [text_hash(s) for s in self._sentences(texts)]
+
+    def cache_get(self, conn: sqlite3.Connection, keys: Sequence[str]) -> dict[str, Any]:
+        """Vectors ``embedding_cache`` holds for these hashes under this stage's embedder."""
+        return load_cached(conn, keys, self._embedder_name, self._dim)
+
+    def process_cached(
+        self, texts: Sequence[str], cached: Mapping[str, Any], in_flight: Set[str]
+    ) -> tuple[list[ArticleResult], dict[str, Any]]:
+        """Score texts with ``cached`` vectors and no database; return new vectors too.
+
+        The worker's memory is reset to the anchors after each batch (plus the new
+        vectors of its last ``RECENT_BATCHES`` batches), so it stays bounded over a
+        backfill of any length.
+        """
+        embedder = self._cached_embedder()
+        embedder.memory.update(cached)
+        if self._classifier is None:
+            self.classifier  # noqa: B018 - built now so the anchors join the base memory
+            self._base = dict(embedder.memory)
+        if in_flight and texts:
+            # Another batch owns these: take its vector if this worker computed it (same
+            # bits as stored), else embed them apart from this batch's own misses.
+            todo: dict[str, str] = {}
+            for sentence in self._sentences(texts):
+                key = text_hash(sentence)
+                if key in in_flight and key not in embedder.memory:
+                    recent = next((r[key] for r in self._recent if key in r), None)
+                    if recent is not None:
+                        embedder.memory[key] = recent
+                    else:
+                        todo.setdefault(key, sentence)
+            if todo:
+                vectors: np.ndarray = embedder.inner.encode(list(todo.values()))
+                embedder.memory.update(zip(todo, vectors, strict=True))
+        results = self.process(texts) if texts else []
+        new = dict(embedder.pending)
+        embedder.pending.clear()
+        embedder.memory = dict(self._base)
+        if texts:
+            self._recent.append(new)
+        return results, new
+
+    def save_cache(self, conn: sqlite3.Connection, entries: Mapping[str, Any]) -> dict[str, int]:
+        """Insert new vectors into ``embedding_cache``."""
+        return {"embedding_cache": save_cached(conn, self._embedder_name, self._dim, entries.items())}
 
     def describe(self, result: Any) -> dict[str, Any]:
         """``narratives``: one entry per narrative with id, score, is_member and evidence."""

@@ -10,7 +10,10 @@ interrupted run never leaves an article half-enriched and a version bump
 re-enriches everything.
 
 To add a stage: implement the :class:`Stage` protocol and list it in
-:func:`tracker.enrich.stages.default_stages`.
+:func:`tracker.enrich.stages.default_stages`. A stage whose ``process`` reads a cache
+in the store also implements :class:`CachedStage`, so that engines whose workers have
+no database (``tracker.enrich.ray_engine``) can run it; this local engine does not
+need it.
 """
 
 from __future__ import annotations
@@ -18,7 +21,8 @@ from __future__ import annotations
 import re
 import sqlite3
 import sys
-from collections.abc import Iterator, Sequence
+import time
+from collections.abc import Iterator, Mapping, Sequence, Set
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
@@ -109,6 +113,50 @@ class Stage(Protocol):
         ...
 
 
+@runtime_checkable
+class CachedStage(Protocol):
+    """Optional extension of :class:`Stage` for a stage whose ``process`` reads a cache in the store.
+
+    The narratives stage reads ``embedding_cache`` inside ``process``; workers on a
+    cluster have no database, so an engine like ``tracker.enrich.ray_engine`` splits
+    ``process`` into a read on the database side, a pure part on a worker and a write
+    in the batch's transaction. The cache is a map from string keys to picklable values:
+
+    * ``cache_keys(texts)``: the keys ``process`` would look up for these texts (pure,
+      no model). ``cache_keys([])`` gives the keys a worker needs before its first text
+      (e.g. the narratives' anchor sentences).
+    * ``cache_get(conn, keys)``: the stored values of those keys that exist (read-only).
+    * ``process_cached(texts, cached, in_flight)``: on a worker, pure: the results
+      ``process(texts)`` gives, plus the values it computed for keys not in ``cached``.
+      ``in_flight`` are keys an earlier batch of this run computes and will store: use
+      them, but compute them apart and do not return them, so each key is computed
+      once with the same batch mates as in the local engine (bit-identical floats).
+    * ``save_cache(conn, entries)``: store computed values, inside the batch's transaction;
+      returns rows written per table.
+
+    ``process_cached(texts, cache_get(conn, cache_keys(texts)), set())`` followed by
+    ``save`` and ``save_cache`` must write what ``process`` then ``save`` writes.
+    """
+
+    def cache_keys(self, texts: Sequence[str]) -> list[str]:
+        """Keys ``process`` looks up for these texts (for no texts: what every worker needs)."""
+        ...
+
+    def cache_get(self, conn: sqlite3.Connection, keys: Sequence[str]) -> dict[str, Any]:
+        """Stored values for those of ``keys`` the cache holds; never writes."""
+        ...
+
+    def process_cached(
+        self, texts: Sequence[str], cached: Mapping[str, Any], in_flight: Set[str]
+    ) -> tuple[Sequence[Any], dict[str, Any]]:
+        """``process(texts)`` without a database: results and the newly computed entries."""
+        ...
+
+    def save_cache(self, conn: sqlite3.Connection, entries: Mapping[str, Any]) -> dict[str, int]:
+        """Store computed cache entries (in the caller's transaction); rows per table."""
+        ...
+
+
 @dataclass
 class StageSummary:
     """What one stage did in one run."""
@@ -116,6 +164,19 @@ class StageSummary:
     version: str
     articles: int = 0
     rows: dict[str, int] = field(default_factory=dict)
+    #: Where the time went, in seconds (e.g. ``read``, ``process``, ``write``; engines add more).
+    seconds: dict[str, float] = field(default_factory=dict)
+    #: Other engine figures (e.g. the Ray engine's ``workers``, ``bytes_out``, ``bytes_back``).
+    stats: dict[str, float] = field(default_factory=dict)
+
+    def add_rows(self, rows: Mapping[str, int]) -> None:
+        """Add one batch's rows-per-table counts."""
+        for table, n in rows.items():
+            self.rows[table] = self.rows.get(table, 0) + n
+
+    def add_seconds(self, name: str, seconds: float) -> None:
+        """Add time to one of the ``seconds`` buckets."""
+        self.seconds[name] = self.seconds.get(name, 0.0) + seconds
 
 
 @dataclass
@@ -135,7 +196,6 @@ class EnrichSummary:
             for table, n in stage.rows.items():
                 flat[f"{name}.{table}"] = n
         return flat
-
 
 
 def count_pending(conn: sqlite3.Connection, stage: str, version: str) -> int:
@@ -196,6 +256,43 @@ def save_enrichments(
     )
 
 
+def write_batch(
+    conn: sqlite3.Connection,
+    stage: Stage,
+    version: str,
+    article_ids: Sequence[int],
+    results: Sequence[Any],
+    cache_entries: Mapping[str, Any] | None = None,
+) -> dict[str, int]:
+    """Commit one batch: the stage's rows, its new cache entries and the ``enrichments`` rows.
+
+    One transaction, so a crash leaves the batch either wholly enriched or still pending.
+    Every engine writes through here.
+    """
+    with transaction(conn):
+        rows = dict(stage.save(conn, article_ids, results))
+        if cache_entries:
+            assert isinstance(stage, CachedStage)
+            for table, n in stage.save_cache(conn, cache_entries).items():
+                rows[table] = rows.get(table, 0) + n
+        save_enrichments(conn, stage.name, version, article_ids)
+    return rows
+
+
+def start_stage(
+    conn: sqlite3.Connection, stage: Stage, *, limit: int | None = None
+) -> tuple[StageSummary, int]:
+    """A stage's summary and how many articles it will process; prepares it if any."""
+    summary = StageSummary(version=stage.version)
+    total = count_pending(conn, stage.name, summary.version)
+    if limit is not None:
+        total = min(total, limit)
+    if total:
+        with transaction(conn):
+            stage.prepare(conn)
+    return summary, total
+
+
 def run_stage(
     conn: sqlite3.Connection,
     stage: Stage,
@@ -206,37 +303,35 @@ def run_stage(
     max_sentences: int | None = None,
 ) -> tuple[StageSummary, set[int]]:
     """Process every pending article for one stage; return its summary and the article ids."""
-    version = stage.version
-    summary = StageSummary(version=version)
+    summary, total = start_stage(conn, stage, limit=limit)
+    version = summary.version
     done: set[int] = set()
-    total = count_pending(conn, stage.name, version)
-    if limit is not None:
-        total = min(total, limit)
     if total == 0:
         return summary, done
-    with transaction(conn):
-        stage.prepare(conn)
-    bar: Any = (
-        _progressbar(total, f"enrich {stage.name}") if progress else nullcontext(None)
-    )
-    with bar as bar_obj:
+    with progressbar(total, f"enrich {stage.name}", progress) as bar:
+        clock = time.perf_counter()
         for batch in iter_pending(conn, stage.name, version, batch_size=batch_size, limit=limit,
                                   max_sentences=max_sentences):
             ids = [aid for aid, _ in batch]
+            summary.add_seconds("read", time.perf_counter() - clock)
+            clock = time.perf_counter()
             results = stage.process([text for _, text in batch])
-            with transaction(conn):
-                rows = stage.save(conn, ids, results)
-                save_enrichments(conn, stage.name, version, ids)
+            summary.add_seconds("process", time.perf_counter() - clock)
+            clock = time.perf_counter()
+            summary.add_rows(write_batch(conn, stage, version, ids, results))
+            summary.add_seconds("write", time.perf_counter() - clock)
             summary.articles += len(ids)
-            for table, n in rows.items():
-                summary.rows[table] = summary.rows.get(table, 0) + n
             done.update(ids)
-            if bar_obj is not None:
-                bar_obj.update(len(ids))
+            if bar is not None:
+                bar.update(len(ids))
+            clock = time.perf_counter()
     return summary, done
 
 
-def _progressbar(total: int, label: str) -> Any:
+def progressbar(total: int, label: str, show: bool) -> Any:
+    """A click progress bar on stderr as a context manager, or a null context yielding None."""
+    if not show:
+        return nullcontext(None)
     import click
 
     return click.progressbar(length=total, label=label, file=sys.stderr)
