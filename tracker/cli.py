@@ -348,6 +348,8 @@ def eval_command(ctx: click.Context, labels_path: Path, no_head: bool, as_json: 
               help="Random seed of UMAP: the same data and seed give the same topics.")
 @click.option("--min-cluster-size", type=click.IntRange(min=0), default=0, show_default=True,
               help="Smallest topic (HDBSCAN); 0 = automatic from the number of articles.")
+@click.option("--reducer", type=click.Choice(["umap", "pca"]), default="umap", show_default=True,
+              help="Dimension reduction before HDBSCAN (pca: faster start, coarser topics).")
 @click.option("--propose", "propose_id", type=int, metavar="ID",
               help="Print a narratives.yaml entry from discovered topic ID instead of running.")
 @click.option("--wait", type=float, default=0.0, show_default=True,
@@ -356,7 +358,7 @@ def eval_command(ctx: click.Context, labels_path: Path, no_head: bool, as_json: 
 @click.pass_context
 @handle_errors
 def discover_command(ctx: click.Context, since: str | None, until: str | None, weeks: int, scope: str,
-                     seed: int, min_cluster_size: int, propose_id: int | None, wait: float,
+                     seed: int, min_cluster_size: int, reducer: str, propose_id: int | None, wait: float,
                      as_json: bool) -> None:
     """Find the stories no narrative covers yet: topics in the stored article vectors.
 
@@ -374,7 +376,7 @@ def discover_command(ctx: click.Context, since: str | None, until: str | None, w
         return
     from tracker.learn.discover import DiscoverParams
 
-    params = DiscoverParams(seed=seed, min_cluster_size=min_cluster_size)
+    params = DiscoverParams(seed=seed, min_cluster_size=min_cluster_size, reducer=reducer)
     scopes = ("unclaimed", "all") if scope == "both" else (scope,)
     say = None if as_json else (lambda msg: click.echo(msg, err=True))
     runs = run_discover(settings, since=since, until=until, weeks=weeks, scopes=scopes, params=params,

@@ -28,6 +28,7 @@ from tracker.enrich.runner import enrich_pending
 from tracker.learn.discover import (
     DiscoverParams,
     TopicRef,
+    fit_topics,
     growth,
     link_topic,
     representatives,
@@ -138,9 +139,10 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     db.conn.executemany("INSERT INTO mentions (article_id, entity_id, text, label, start, \"end\","
                         " pipeline_version) VALUES (?, ?, ?, ?, 0, 1, 'test')", rows)
     refresh_stories(db.conn)
-    first = run_discover(db.conn, until=day(20), weeks=3)
-    second = run_discover(db.conn, until=day(27), weeks=3)
-    again = run_discover(db.conn, until=day(27), weeks=3, scopes=("all",))
+    params = DiscoverParams()
+    first = run_discover(db.conn, params, until=day(20), weeks=3, scopes=("all",))
+    second = run_discover(db.conn, params, until=day(27), weeks=3)
+    again = run_discover(db.conn, params, until=day(27), weeks=3, scopes=("all",))
     yield {"db": db, "path": path, "by_topic": by_topic, "runs": [first, second, again], "fake": fake}
     db.conn.close()
 
@@ -223,7 +225,7 @@ def test_unclaimed_scope_leaves_out_narrative_members(store: dict[str, Any]) -> 
     assert members and not members & claimed
     params = json.loads(db.conn.execute("SELECT params FROM discover_runs WHERE id = ?",
                                         (run.run_id,)).fetchone()[0])
-    assert params["seed"] == 42
+    assert params["seed"] == 42 and params["reducer"] == "umap"
     method = db.conn.execute("SELECT method, embedding_model FROM discover_runs WHERE id = ?",
                              (run.run_id,)).fetchone()
     assert method[0].startswith("discover:1+bertopic-") and method[1] == store["fake"].name
@@ -283,3 +285,19 @@ def test_cli_propose_and_errors(store: dict[str, Any]) -> None:
     assert missing.exit_code == 2 and "No discovered topic 99999" in missing.output
     bad = runner.invoke(cli, ["--db", str(store["path"]), "discover", "--since", "2026-13-01"])
     assert bad.exit_code == 2 and "YYYY-MM-DD" in bad.output
+
+
+def test_pca_reducer_runs_the_same_pipeline() -> None:
+    rng = np.random.default_rng(0)
+    gold = ["gold", "bullion", "record", "ounce", "vaults", "miners"]
+    trade = ["tariffs", "trade", "duties", "imports", "customs", "levies"]
+    texts = [" ".join(rng.choice(words, 4, replace=False)) for words in [gold] * 40 + [trade] * 40]
+    fit = fit_topics(texts, FakeEmbedder(dim=32).encode(texts), DiscoverParams(reducer="pca", min_cluster_size=10))
+    assert len(fit.terms) >= 2
+    for topic, terms in fit.terms.items():
+        members = np.flatnonzero(fit.labels == topic)
+        side = gold if terms[0][0].split()[0] in gold else trade
+        assert all(i < 40 for i in members) == (side is gold)  # each topic one vocabulary
+        assert all(i >= 40 for i in members) == (side is trade)
+    with pytest.raises(ValueError):
+        fit_topics(texts, FakeEmbedder(dim=32).encode(texts), DiscoverParams(reducer="tsne", min_cluster_size=10))

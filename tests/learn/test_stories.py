@@ -78,7 +78,7 @@ def _clusters(db: sqlite_utils.Database) -> list[tuple[int, ...]]:
 
 
 def test_refresh_groups_stories_and_counts_outlets(db: sqlite_utils.Database) -> None:
-    fake, feeds, ids = _store(db)
+    _fake, _feeds, ids = _store(db)
     summary = refresh_stories(db.conn, StoryParams(threshold=0.7))
     assert summary.full and summary.articles_added == 6
     assert _clusters(db) == [(ids[0], ids[1], ids[3]), (ids[2], ids[4]), (ids[5],)]
@@ -117,7 +117,7 @@ def test_incremental_refresh_equals_a_full_rebuild(db: sqlite_utils.Database) ->
 
 
 def test_duplicates_join_their_roots_cluster_as_copies(db: sqlite_utils.Database) -> None:
-    fake, feeds, ids = _store(db)
+    _fake, feeds, ids = _store(db)
     copy = insert_article(db, feeds["weekly"], "Gold hits record high as bullion buyers pile in", "2026-03-02",
                           duplicate_of=ids[0])
     summary = refresh_stories(db.conn, StoryParams(threshold=0.7))

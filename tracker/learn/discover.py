@@ -52,6 +52,9 @@ class DiscoverParams:
     """Everything that shapes a run's topics; stored with the run as JSON."""
 
     seed: int = 42
+    #: Dimension reduction before HDBSCAN: "umap" (BERTopic's default) or "pca" (no numba
+    #: compilation, so a fresh process starts clustering seconds sooner; coarser topics).
+    reducer: str = "umap"
     #: UMAP neighbours and output dimensions (BERTopic's defaults).
     n_neighbors: int = 15
     n_components: int = 5
@@ -128,15 +131,23 @@ def fit_topics(texts: Sequence[str], embeddings: np.ndarray, params: DiscoverPar
     from bertopic.vectorizers import ClassTfidfTransformer
     from hdbscan import HDBSCAN
     from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, CountVectorizer
-    from umap import UMAP
 
     n = len(texts)
     if n < 3 * params.cluster_size(n):
         return TopicFit(np.full(n, -1), np.zeros(n), {})
-    # A fixed random_state makes UMAP single-threaded anyway; saying so silences its warning.
-    umap_model = UMAP(n_neighbors=params.n_neighbors, n_components=params.n_components,
-                      min_dist=0.0, metric="cosine", random_state=params.seed, low_memory=True,
-                      n_jobs=1)
+    reducer: Any
+    if params.reducer == "pca":
+        from sklearn.decomposition import PCA
+
+        reducer = PCA(n_components=min(params.n_components, embeddings.shape[1]), random_state=params.seed)
+    elif params.reducer == "umap":
+        from umap import UMAP
+
+        # A fixed random_state makes UMAP single-threaded anyway; saying so silences its warning.
+        reducer = UMAP(n_neighbors=params.n_neighbors, n_components=params.n_components,
+                       min_dist=0.0, metric="cosine", random_state=params.seed, low_memory=True, n_jobs=1)
+    else:
+        raise ValueError(f"unknown reducer {params.reducer!r}: use umap or pca")
     hdbscan_model = HDBSCAN(min_cluster_size=params.cluster_size(n), min_samples=params.min_samples,
                             metric="euclidean", cluster_selection_method="eom", prediction_data=False)
     # BERTopic fits the vectorizer on one document per topic, so min_df counts topics: it
@@ -146,7 +157,7 @@ def fit_topics(texts: Sequence[str], embeddings: np.ndarray, params: DiscoverPar
         min_df=1, token_pattern=_TOKEN, lowercase=True,
     )
     model = BERTopic(
-        embedding_model=None, umap_model=umap_model, hdbscan_model=hdbscan_model,
+        embedding_model=None, umap_model=reducer, hdbscan_model=hdbscan_model,
         vectorizer_model=vectorizer, ctfidf_model=ClassTfidfTransformer(reduce_frequent_words=True),
         top_n_words=params.top_terms, calculate_probabilities=False, verbose=False,
     )
