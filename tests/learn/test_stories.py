@@ -140,3 +140,18 @@ def test_new_parameters_rebuild_everything(db: sqlite_utils.Database) -> None:
 def test_no_vectors_is_a_no_op(db: sqlite_utils.Database) -> None:
     summary = refresh_stories(db.conn)
     assert summary.articles_added == 0 and summary.clusters_total == 0
+
+
+def test_an_outlets_own_follow_up_needs_the_stricter_threshold() -> None:
+    a = np.array([1.0, 0.0, 0.0], dtype=np.float32)
+    b = np.array([0.8, 0.6, 0.0], dtype=np.float32)  # cosine 0.8 with a
+    c = np.array([0.9, 0.0, np.sqrt(1 - 0.81)], dtype=np.float32)  # cosine 0.9 with a
+    day = day_ordinal("2026-01-05")
+    params = StoryParams(threshold=0.75, same_source_threshold=0.85)
+    # b from another feed joins a's story; from a's own feed it starts its own.
+    other, _ = assign_stories([1, 2], [day, day], np.stack([a, b]), [], params, feeds=[1, 2])
+    same, _ = assign_stories([1, 2], [day, day], np.stack([a, b]), [], params, feeds=[1, 1])
+    assert [x.key for x in other] == [1, 1] and [x.key for x in same] == [1, 2]
+    # A near-repeat from the same feed still joins.
+    repeat, _ = assign_stories([1, 3], [day, day], np.stack([a, c]), [], params, feeds=[1, 1])
+    assert [x.key for x in repeat] == [1, 1]

@@ -9,7 +9,8 @@ as a copy (``is_copy = 1``), so ``sources`` counts every outlet that ran the sto
 How an article is assigned (:func:`assign_stories`, pure): articles are taken in time order
 (day, published time, id); each joins the most similar open cluster when the cosine between
 its vector and the cluster's centroid (the normalised sum of its members' vectors) reaches
-``threshold``, else it starts a new cluster. A cluster is open to an article ``window_days``
+``threshold`` (``same_source_threshold`` when the cluster already holds an article of the
+same feed), else it starts a new cluster. A cluster is open to an article ``window_days``
 either side of its days, and never grows to span more than ``max_span_days``, so a running
 topic ("Bitcoin price today") cannot chain into a months-long cluster.
 
@@ -48,6 +49,10 @@ class StoryParams:
     #: Cosine to a cluster's centroid from which an article joins it (MiniLM article vectors;
     #: chosen by reading pairs of real articles at each similarity, see eval/stories/).
     threshold: float = 0.75
+    #: The same, when the cluster already holds an article of the same feed: an outlet's own
+    #: follow-ups and thematic series score 0.75-0.8 against each other without being one
+    #: event, while its true repeats (updated headlines) score above 0.85 (eval/discover/).
+    same_source_threshold: float = 0.85
     #: Days either side of a cluster's first and last day within which an article may join.
     window_days: int = 2
     #: A cluster never spans more days than this (first to last day).
@@ -55,7 +60,7 @@ class StoryParams:
 
     def version(self, model: str) -> str:
         """``stories:<n>+<model>+t<threshold>+w<window>+s<span>``: a change rebuilds all."""
-        return (f"stories:{STORIES_VERSION}+{model}+t{self.threshold:g}"
+        return (f"stories:{STORIES_VERSION}+{model}+t{self.threshold:g}+st{self.same_source_threshold:g}"
                 f"+w{self.window_days}+s{self.max_span_days}")
 
 
@@ -68,6 +73,7 @@ class OpenCluster:
     last: int
     total: np.ndarray
     size: int
+    feeds: set[int] = field(default_factory=set)
     new: bool = False
     touched: bool = False
 
@@ -108,11 +114,14 @@ def assign_stories(
     clusters: list[OpenCluster],
     params: StoryParams,
     next_key: int = 1,
+    feeds: Sequence[int] | None = None,
 ) -> tuple[list[Assignment], list[OpenCluster]]:
     """Assign articles (already in time order) to clusters; ``clusters`` is updated in place.
 
-    Returns one :class:`Assignment` per article and the clusters (old and new). New clusters
-    get keys from ``next_key`` upwards and ``new=True``; joined ones get ``touched=True``.
+    ``feeds`` (one per article) lets the stricter ``same_source_threshold`` apply when a
+    cluster already holds an article of the same feed. Returns one :class:`Assignment` per
+    article and the clusters (old and new). New clusters get keys from ``next_key`` upwards
+    and ``new=True``; joined ones get ``touched=True``.
     """
     vectors = np.asarray(vectors, dtype=np.float32)
     dim = vectors.shape[1] if vectors.ndim == 2 else 0
@@ -136,12 +145,16 @@ def assign_stories(
             for r, c in enumerate(active):
                 matrix[r] = _unit(c.total)
         vec = vectors[i]
+        feed = feeds[i] if feeds is not None else None
         best, best_sim = -1, -1.0
         if rows:
             sims = matrix[:rows] @ vec
+            needed = np.array([params.same_source_threshold if feed in c.feeds else params.threshold
+                               for c in active[:rows]], dtype=np.float32)
+            passing = np.where(sims >= needed, sims, -2.0)
             # Ties go to the earliest cluster (lowest row), so runs are deterministic.
-            best = int(np.argmax(sims))
-            best_sim = float(sims[best])
+            best = int(np.argmax(passing))
+            best_sim = float(passing[best])
         if best >= 0 and best_sim >= params.threshold and active[best].admits(day, params):
             cluster = active[best]
             cluster.total = cluster.total + vec
@@ -149,11 +162,13 @@ def assign_stories(
             cluster.first = min(cluster.first, day)
             cluster.last = max(cluster.last, day)
             cluster.touched = True
+            if feed is not None:
+                cluster.feeds.add(feed)
             matrix[best] = _unit(cluster.total)
             out.append(Assignment(aid, cluster.key, best_sim))
             continue
         cluster = OpenCluster(key=next_key, first=day, last=day, total=vec.astype(np.float64),
-                              size=1, new=True, touched=True)
+                              size=1, feeds={feed} if feed is not None else set(), new=True, touched=True)
         next_key += 1
         all_clusters.append(cluster)
         live.append(cluster)
@@ -200,7 +215,7 @@ def _stored_version(conn: sqlite3.Connection) -> str | None:
 def _pending(conn: sqlite3.Connection, model: str) -> list[tuple[int, str, bytes, int]]:
     """Non-duplicate articles with a vector of ``model`` and no cluster, in time order."""
     return conn.execute(
-        "SELECT a.id, a.day, e.vector, e.dim FROM articles a "
+        "SELECT a.id, a.day, e.vector, a.feed_id FROM articles a "
         "JOIN article_embeddings e ON e.article_id = a.id AND e.model = ? "
         "LEFT JOIN story_articles s ON s.article_id = a.id "
         "WHERE a.duplicate_of IS NULL AND s.article_id IS NULL "
@@ -220,11 +235,21 @@ def _load_open(conn: sqlite3.Connection, first_day: int, last_day: int, params: 
         "WHERE c.last_day >= ? AND c.first_day <= ? ORDER BY c.id",
         (model, lo, hi),
     )
-    return [
+    clusters = [
         OpenCluster(key=cid, first=day_ordinal(f), last=day_ordinal(la),
                     total=np.frombuffer(blob, dtype="<f4").astype(np.float64), size=n)
         for cid, f, la, n, _dim, blob in rows
     ]
+    by_key = {c.key: c for c in clusters}
+    keys = sorted(by_key)
+    for start in range(0, len(keys), 500):
+        chunk = keys[start:start + 500]
+        for cid, feed in conn.execute(
+            f"SELECT DISTINCT s.cluster_id, a.feed_id FROM story_articles s JOIN articles a ON a.id = s.article_id "
+            f"WHERE s.is_copy = 0 AND s.cluster_id IN ({','.join('?' * len(chunk))})", chunk
+        ):
+            by_key[cid].feeds.add(feed)
+    return clusters
 
 
 def _clear(conn: sqlite3.Connection) -> None:
@@ -309,7 +334,7 @@ def refresh_stories(
             clusters = [] if full else _load_open(conn, min(days), max(days), params, model)
             row = conn.execute("SELECT COALESCE(MAX(id), 0) FROM story_clusters").fetchone()
             assignments, clusters = assign_stories(ids, days, vectors, clusters, params,
-                                                   next_key=int(row[0]) + 1)
+                                                   next_key=int(row[0]) + 1, feeds=[r[3] for r in pending])
             now = utcnow()
             new = [c for c in clusters if c.new]
             conn.executemany(
