@@ -57,12 +57,12 @@ def topic_rows(conn: sqlite3.Connection, run_id: int) -> list[dict[str, Any]]:
 
 
 def match_targets(topics: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
-    """Target -> topics whose first five terms (or first three entities) match its pattern."""
+    """Target -> topics whose first eight terms (or first three entities) match its pattern."""
     found: dict[str, list[dict[str, Any]]] = {}
     for name, pattern in TARGETS.items():
         rx = re.compile(pattern, re.I)
         found[name] = [t for t in topics
-                       if rx.search(" | ".join(t["terms"][:5])) or rx.search(" | ".join(t["entities"][:3]))]
+                       if rx.search(" | ".join(t["terms"][:8])) or rx.search(" | ".join(t["entities"][:3]))]
     return found
 
 

@@ -301,3 +301,11 @@ def test_pca_reducer_runs_the_same_pipeline() -> None:
         assert all(i >= 40 for i in members) == (side is trade)
     with pytest.raises(ValueError):
         fit_topics(texts, FakeEmbedder(dim=32).encode(texts), DiscoverParams(reducer="tsne", min_cluster_size=10))
+
+
+def test_document_text_drops_a_section_label_and_markup() -> None:
+    from tracker.learn.discover import document_text
+
+    assert document_text("Gold&#8217;s rally", "Investors pile in\nMarkets") == "Gold rally. Investors pile in"
+    assert document_text("Title", "<p>Two words</p>\nlast line here") == "Title. Two words \nlast line here"
+    assert document_text("Title", None) == "Title. "

@@ -38,7 +38,7 @@ january february march april may june july august september october november dec
 jan feb mar apr jun jul aug sep sept oct nov dec
 reuters bloomberg cnbc ft wsj nyt economist techcrunch verge engadget zdnet decrypt coindesk
 cointelegraph beincrypto block href http https www com html amp nbsp quot rsquo lsquo
-ldquo rdquo mdash ndash hellip utm continue reading click here image photo getty images
+ldquo rdquo mdash ndash hellip utm continue reading click here image photo getty images markets
 """
 NEWS_STOP_WORDS = frozenset(_NEWS_STOP_TEXT.split())
 
@@ -106,8 +106,17 @@ def method_name() -> str:
 
 
 def document_text(title: str | None, body: str | None, body_chars: int = 600) -> str:
-    """The text whose words describe an article: title and the start of its body, unescaped."""
-    body = _TAGS.sub(" ", html.unescape(body or ""))[:body_chars]
+    """The text whose words describe an article: title and the start of its body, unescaped.
+
+    A last body line of one word is a feed's section label ("Markets" under every FT
+    markets summary) and is dropped: BERTopic joins a topic's articles into one text, so
+    the label would pair with the next headline's first word into a bogus top phrase.
+    """
+    body = _TAGS.sub(" ", html.unescape(body or "")).strip()
+    head, _, last = body.rpartition("\n")
+    if head and len(last.split()) == 1:
+        body = head
+    body = body[:body_chars]
     text = html.unescape(title or "") + ". " + body
     return _POSSESSIVE.sub("", text)
 
