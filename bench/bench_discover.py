@@ -8,7 +8,8 @@ Each method runs in its own process (so its peak RSS is its own) on the same vec
 * ``tracker``: :func:`tracker.learn.discover_store.discover_scope` end to end: BERTopic
   (the same UMAP and HDBSCAN, plus class-based TF-IDF terms), daily counts, growth, entities,
   headlines, links, and the writes, in one transaction;
-* ``hdbscan_raw``: HDBSCAN alone on the 384-dimensional unit vectors;
+* ``hdbscan_raw``: HDBSCAN alone on the 384-dimensional unit vectors (its tree searches
+  degrade to brute force in 384 dimensions: run it on a few thousand articles);
 * ``pca_hdbscan``: HDBSCAN on a 50-dimensional PCA of them.
 
 Vectors: ``--db PATH`` reads the newest N stored article vectors of a tracker database

@@ -60,6 +60,10 @@ class DiscoverParams:
     n_components: int = 5
     #: HDBSCAN's smallest topic; 0 = automatic, from the number of articles (see :meth:`cluster_size`).
     min_cluster_size: int = 0
+    #: No topic may hold more than this share of the window: HDBSCAN's excess-of-mass
+    #: selection sometimes keeps one cluster of most articles (83% of a real 4-week window),
+    #: which is a pile, not a topic; its sub-clusters are taken instead.
+    max_cluster_share: float = 0.2
     #: HDBSCAN's min_samples (how conservative the clustering is; lower = fewer outliers).
     min_samples: int = 5
     #: Terms kept per topic, words or two-word phrases from class-based TF-IDF.
@@ -157,7 +161,9 @@ def fit_topics(texts: Sequence[str], embeddings: np.ndarray, params: DiscoverPar
                        min_dist=0.0, metric="cosine", random_state=params.seed, low_memory=True, n_jobs=1)
     else:
         raise ValueError(f"unknown reducer {params.reducer!r}: use umap or pca")
-    hdbscan_model = HDBSCAN(min_cluster_size=params.cluster_size(n), min_samples=params.min_samples,
+    size = params.cluster_size(n)
+    hdbscan_model = HDBSCAN(min_cluster_size=size, min_samples=params.min_samples,
+                            max_cluster_size=max(3 * size, int(params.max_cluster_share * n)),
                             metric="euclidean", cluster_selection_method="eom", prediction_data=False)
     # BERTopic fits the vectorizer on one document per topic, so min_df counts topics: it
     # must stay 1, or the words that set a topic apart are pruned as rare.
