@@ -62,8 +62,9 @@ class DiscoverParams:
     min_cluster_size: int = 0
     #: No topic may hold more than this share of the window: HDBSCAN's excess-of-mass
     #: selection sometimes keeps one cluster of most articles (83% of a real 4-week window),
-    #: which is a pile, not a topic; its sub-clusters are taken instead.
-    max_cluster_share: float = 0.2
+    #: which is a pile, not a topic; its sub-clusters are taken instead (0.5 and 0.2 gave the
+    #: same 30 topics there; a small window with a few big stories needs the room).
+    max_cluster_share: float = 0.5
     #: HDBSCAN's min_samples (how conservative the clustering is; lower = fewer outliers).
     min_samples: int = 5
     #: Terms kept per topic, words or two-word phrases from class-based TF-IDF.
