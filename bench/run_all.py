@@ -58,6 +58,9 @@ BENCHES = [
           "page fetching at the politeness limits vs bare httpx+trafilatura; enrichment cost with full text"),
     Bench("report", "bench_report.py", ("--rows", "1000000"), ("--rows", "100000", "--repeat", "1"),
           "weekly report gather + render at 1M article-narrative rows"),
+    Bench("discover", "bench_discover.py", ("--articles", "20000", "--methods", "bare,tracker,pca_hdbscan"),
+          ("--articles", "2000", "--methods", "bare,tracker"),
+          "tracker discover on 20,000 articles vs bare UMAP + HDBSCAN (and PCA + HDBSCAN)"),
 ]
 
 

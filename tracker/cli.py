@@ -476,3 +476,84 @@ def _open_read(path: Path) -> Any:
     from tracker.base.db import open_db
 
     return open_db(path).conn
+@cli.command("discover")
+@click.option("--since", metavar="YYYY-MM-DD", help="First day of the window (default: --weeks back).")
+@click.option("--until", metavar="YYYY-MM-DD", help="Last day of the window (default: the latest article).")
+@click.option("--weeks", type=click.IntRange(min=1), default=4, show_default=True,
+              help="Window length in weeks when --since is not given.")
+@click.option("--scope", type=click.Choice(["both", "unclaimed", "all"]), default="both", show_default=True,
+              help="Cluster the articles no narrative claims, all articles, or both (two runs).")
+@click.option("--seed", type=int, default=42, show_default=True,
+              help="Random seed of UMAP: the same data and seed give the same topics.")
+@click.option("--min-cluster-size", type=click.IntRange(min=0), default=0, show_default=True,
+              help="Smallest topic (HDBSCAN); 0 = automatic from the number of articles.")
+@click.option("--reducer", type=click.Choice(["umap", "pca"]), default="umap", show_default=True,
+              help="Dimension reduction before HDBSCAN (pca: faster start, coarser topics).")
+@click.option("--propose", "propose_id", type=int, metavar="ID",
+              help="Print a narratives.yaml entry from discovered topic ID instead of running.")
+@click.option("--wait", type=float, default=0.0, show_default=True,
+              help="Seconds to wait for another tracker process to release the database.")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@click.pass_context
+@handle_errors
+def discover_command(ctx: click.Context, since: str | None, until: str | None, weeks: int, scope: str,
+                     seed: int, min_cluster_size: int, reducer: str, propose_id: int | None, wait: float,
+                     as_json: bool) -> None:
+    """Find the stories no narrative covers yet: topics in the stored article vectors.
+
+    Clusters the window's articles (those no narrative claims, and all of them) with
+    BERTopic (UMAP + HDBSCAN, class-based TF-IDF terms), labels each topic with terms,
+    entities and three headlines, measures its size per day and its growth (new, rising,
+    fading, steady) and links it to the previous run's topic it continues. Results go to
+    discover_runs, discovered_topics, topic_articles and topic_daily.
+    """
+    from tracker.pipeline import propose_narrative, run_discover
+
+    settings = get_settings(ctx)
+    if propose_id is not None:
+        click.echo(propose_narrative(settings, propose_id), nl=False)
+        return
+    from tracker.learn.discover import DiscoverParams
+
+    params = DiscoverParams(seed=seed, min_cluster_size=min_cluster_size, reducer=reducer)
+    scopes = ("unclaimed", "all") if scope == "both" else (scope,)
+    say = None if as_json else (lambda msg: click.echo(msg, err=True))
+    runs = run_discover(settings, since=since, until=until, weeks=weeks, scopes=scopes, params=params,
+                        wait=wait, progress=say)
+    if as_json:
+        click.echo(json.dumps([r.as_dict() for r in runs], indent=2, ensure_ascii=False))
+        return
+    for r in runs:
+        growth = ", ".join(f"{n} {label}" for label, n in sorted(r.growth.items()))
+        click.echo(f"Run {r.run_id} ({r.scope}, {r.start_day}..{r.end_day}): {r.articles:,} articles, "
+                   f"{r.topics} topics ({growth or 'none'}), {r.outliers:,} outliers, "
+                   f"{r.linked} continue run {r.previous_run_id or '-'}; {r.seconds:.0f}s.")
+        for t in r.top[:10]:
+            click.echo(f"  {t['id']:>6}  {t['articles']:>5}  {t['growth']:<7} {t['label']}")
+    click.echo("Propose a narrative from a topic: tracker discover --propose ID")
+
+
+@cli.command("stories")
+@click.option("--full", is_flag=True, help="Rebuild every cluster instead of adding new articles.")
+@click.option("--threshold", type=click.FloatRange(0.0, 1.0),
+              help="Cosine to a cluster's centroid from which an article joins it (default 0.75).")
+@click.option("--wait", type=float, default=0.0, show_default=True,
+              help="Seconds to wait for another tracker process to release the database.")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@click.pass_context
+@handle_errors
+def stories_command(ctx: click.Context, full: bool, threshold: float | None, wait: float,
+                    as_json: bool) -> None:
+    """Group near-duplicate and same-event articles across outlets into story clusters."""
+    from dataclasses import asdict
+
+    from tracker.pipeline import run_stories
+
+    summary = run_stories(get_settings(ctx), full=full, threshold=threshold, wait=wait)
+    if as_json:
+        click.echo(json.dumps(asdict(summary), indent=2))
+        return
+    click.echo(f"Story clusters ({summary.version}): {summary.articles_added:,} articles and "
+               f"{summary.copies_added:,} copies added, {summary.clusters_new:,} new clusters, "
+               f"{summary.clusters_total:,} in all" + (" (full rebuild)" if summary.full else "")
+               + f"; {summary.seconds:.1f}s.")

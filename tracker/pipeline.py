@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +26,9 @@ if TYPE_CHECKING:
     from tracker.enrich.ray_engine import RayOptions
     from tracker.enrich.runner import EnrichSummary
     from tracker.index.store import IndexSummary
+    from tracker.learn.discover import DiscoverParams
+    from tracker.learn.discover_store import RunSummary
+    from tracker.learn.stories import StorySummary
     from tracker.report.write import ReportResult
 
 
@@ -92,6 +95,44 @@ def run_index(settings: Settings, *, since: str | None = None, wait: float = 0.0
 
     with locked_db(settings, wait=wait) as db:
         return build_index(db, settings, since=since)
+
+
+def run_stories(settings: Settings, *, full: bool = False, threshold: float | None = None,
+                wait: float = 0.0) -> StorySummary:
+    """Group new articles into story clusters (all of them with ``full``) under the write lock."""
+    from tracker.learn.stories import StoryParams, refresh_stories
+
+    params = StoryParams() if threshold is None else StoryParams(threshold=threshold)
+    with locked_db(settings, wait=wait) as db:
+        return refresh_stories(db.conn, params, full=full)
+
+
+def run_discover(settings: Settings, *, since: str | None = None, until: str | None = None,
+                 weeks: int = 4, scopes: tuple[str, ...] = ("unclaimed", "all"),
+                 params: DiscoverParams | None = None, wait: float = 0.0,
+                 progress: Callable[[str], None] | None = None) -> list[RunSummary]:
+    """Refresh story clusters, then discover topics in the window, under the write lock."""
+    from tracker.learn.discover_store import run_discover as discover
+    from tracker.learn.stories import refresh_stories
+
+    with locked_db(settings, wait=wait) as db:
+        refresh_stories(db.conn)
+        return discover(db.conn, params, since=since, until=until, weeks=weeks, scopes=scopes,
+                        progress=progress)
+
+
+def propose_narrative(settings: Settings, topic_id: int) -> str:
+    """A narratives.yaml entry proposed from a discovered topic (read-only)."""
+    from tracker.enrich.narratives import narratives_path
+    from tracker.learn.topics import narrative_ids, propose
+
+    if not settings.db_path.exists():
+        raise TrackerError(f"No database at {settings.db_path}: run `tracker run` and `tracker discover` first.")
+    db = open_db(settings.db_path)
+    try:
+        return propose(db.conn, topic_id, narrative_ids(narratives_path(settings.models_dir)))
+    finally:
+        db.conn.close()
 
 
 def run_report(settings: Settings, *, week: str | None = None, pdf: bool = False) -> ReportResult:
@@ -230,6 +271,7 @@ def run_nightly(
     With ``ray``, enrichment runs on Ray actors (:mod:`tracker.enrich.ray_engine`).
     """
     from tracker.index.store import build_index
+    from tracker.learn.stories import refresh_stories
 
     _check_engine(ray)
     with locked_db(settings, wait=wait) as db:
@@ -248,6 +290,11 @@ def run_nightly(
         start = time.perf_counter()
         enriched = _enrich(db, settings, progress=progress, ray=ray)
         timings["enrich"] = time.perf_counter() - start
+
+        # New articles join their story clusters (incremental: only unclustered articles).
+        start = time.perf_counter()
+        refresh_stories(db.conn)
+        timings["stories"] = time.perf_counter() - start
 
         # Only days from the earliest article enriched now need recomputing (late
         # articles revise recent days, as the EPU daily index does); an empty index is

@@ -335,6 +335,8 @@ def m0050_articles_fts_porter(conn: sqlite3.Connection) -> None:
     sqlite_utils.Database(conn).table("articles").enable_fts(
         FTS_COLUMNS, fts_version="FTS5", tokenize="porter", create_triggers=True
     )
+
+
 #: Full text of article pages (tracker/ingest/fulltext.py): what was extracted, how, and every
 #: page fetch; robots.txt per origin (cached) and per-host back-off (Retry-After).
 M0020_FULLTEXT = """
@@ -382,6 +384,113 @@ CREATE TABLE host_backoff (
 """
 
 
+#: Topic discovery (``tracker discover``): one row per run with its window, parameters and
+#: model versions; its topics with terms, entities, headlines and growth; each topic's
+#: articles and daily counts. Topics of a later run point at the topic they continue.
+M0080_DISCOVER = """
+CREATE TABLE discover_runs (
+    id INTEGER PRIMARY KEY,
+    scope TEXT NOT NULL,
+    start_day TEXT NOT NULL,
+    end_day TEXT NOT NULL,
+    articles INTEGER NOT NULL,
+    topics INTEGER NOT NULL,
+    outliers INTEGER NOT NULL,
+    embedding_model TEXT NOT NULL,
+    method TEXT NOT NULL,
+    params TEXT NOT NULL,
+    narratives_version TEXT,
+    previous_run_id INTEGER REFERENCES discover_runs(id),
+    seconds REAL,
+    created_at TEXT NOT NULL
+);
+CREATE INDEX idx_discover_runs_scope ON discover_runs(scope, end_day);
+CREATE TABLE discovered_topics (
+    id INTEGER PRIMARY KEY,
+    run_id INTEGER NOT NULL REFERENCES discover_runs(id),
+    topic INTEGER NOT NULL,
+    label TEXT NOT NULL,
+    articles INTEGER NOT NULL,
+    stories INTEGER,
+    sources INTEGER NOT NULL,
+    first_day TEXT NOT NULL,
+    last_day TEXT NOT NULL,
+    peak_day TEXT NOT NULL,
+    recent_articles INTEGER NOT NULL,
+    baseline_weekly REAL,
+    growth TEXT NOT NULL,
+    terms TEXT NOT NULL DEFAULT '[]',
+    entities TEXT NOT NULL DEFAULT '[]',
+    headlines TEXT NOT NULL DEFAULT '[]',
+    continues_topic_id INTEGER REFERENCES discovered_topics(id),
+    link_score REAL,
+    thread_id INTEGER,
+    UNIQUE (run_id, topic)
+);
+CREATE INDEX idx_discovered_topics_thread ON discovered_topics(thread_id, run_id);
+CREATE TABLE topic_articles (
+    topic_id INTEGER NOT NULL REFERENCES discovered_topics(id),
+    article_id INTEGER NOT NULL REFERENCES articles(id),
+    probability REAL,
+    PRIMARY KEY (topic_id, article_id)
+);
+CREATE INDEX idx_topic_articles_article ON topic_articles(article_id);
+CREATE TABLE topic_daily (
+    topic_id INTEGER NOT NULL REFERENCES discovered_topics(id),
+    day TEXT NOT NULL,
+    articles INTEGER NOT NULL,
+    stories INTEGER,
+    sources INTEGER NOT NULL,
+    PRIMARY KEY (topic_id, day)
+);
+"""
+
+
+#: Story clusters: near-duplicate and same-event articles across outlets grouped, so counts
+#: can use one per story. Every non-duplicate article with a vector is in exactly one
+#: cluster (most are singletons); a duplicate joins its root's cluster. Centroids (sums of
+#: member vectors) are kept apart so incremental refreshes need not reload members.
+M0081_STORY_CLUSTERS = """
+CREATE TABLE story_clusters (
+    id INTEGER PRIMARY KEY,
+    first_day TEXT NOT NULL,
+    last_day TEXT NOT NULL,
+    articles INTEGER NOT NULL,
+    copies INTEGER NOT NULL DEFAULT 0,
+    sources INTEGER NOT NULL,
+    representative_id INTEGER REFERENCES articles(id),
+    title TEXT,
+    version TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+CREATE INDEX idx_story_clusters_day ON story_clusters(first_day, articles);
+CREATE INDEX idx_story_clusters_size ON story_clusters(articles, sources);
+CREATE TABLE story_articles (
+    article_id INTEGER PRIMARY KEY REFERENCES articles(id),
+    cluster_id INTEGER NOT NULL REFERENCES story_clusters(id),
+    similarity REAL,
+    is_copy INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX idx_story_articles_cluster ON story_articles(cluster_id, article_id);
+CREATE TABLE story_centroids (
+    cluster_id INTEGER PRIMARY KEY REFERENCES story_clusters(id),
+    model TEXT NOT NULL,
+    dim INTEGER NOT NULL,
+    vector BLOB NOT NULL
+);
+CREATE TABLE story_builds (
+    id INTEGER PRIMARY KEY,
+    version TEXT NOT NULL,
+    params TEXT NOT NULL,
+    full INTEGER NOT NULL,
+    articles_added INTEGER NOT NULL,
+    clusters INTEGER NOT NULL,
+    seconds REAL,
+    created_at TEXT NOT NULL
+);
+"""
+
+
 MIGRATIONS: list[Migration] = [
     ("0001_ingest", M0001_INGEST),
     ("0002_articles_fts", M0002_ARTICLES_FTS),
@@ -395,4 +504,6 @@ MIGRATIONS: list[Migration] = [
     ("0010_fetches_started", M0010_FETCHES_STARTED),
     ("0050_articles_fts_porter", m0050_articles_fts_porter),
     ("0020_fulltext", M0020_FULLTEXT),
+    ("0080_discover", M0080_DISCOVER),
+    ("0081_story_clusters", M0081_STORY_CLUSTERS),
 ]
