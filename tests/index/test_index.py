@@ -6,9 +6,10 @@ import math
 import statistics
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
+import pandas as pd
 import pytest
 import sqlite_utils
 from click.testing import CliRunner
@@ -21,6 +22,7 @@ from tracker.index.compute import (
     IndexParams,
     NarrativeCount,
     compute_index,
+    counts_frame,
     moving_average,
     pooled_share,
     rescale_to_base,
@@ -28,6 +30,7 @@ from tracker.index.compute import (
     source_scales,
     source_shares,
     spike_flags,
+    totals_frame,
     trailing_zscore,
 )
 from tracker.index.store import REPRODUCE_SQL, build_index
@@ -47,79 +50,90 @@ def same(actual: Iterable[float], expected: Iterable[float]) -> bool:
 # ------------------------------------------------------------------- formula pieces
 
 
+def wide(rows: list[list[float]]) -> pd.DataFrame:
+    """Days x sources from one list per source (the way the formulas read on paper)."""
+    return pd.DataFrame(np.array(rows, dtype=float).T)
+
+
+def series(values: list[float]) -> pd.Series:
+    return pd.Series(values, dtype=float)
+
+
+def mask(values: list[bool]) -> pd.Series:
+    return pd.Series(values, dtype=bool)
+
+
 def test_share_is_count_over_total_and_missing_below_minimum() -> None:
-    shares = source_shares(np.array([[1, 0, 3, 0]]), np.array([[4, 1, 6, 0]]), min_articles=2)
+    shares = source_shares(wide([[1, 0, 3, 0]]), wide([[4, 1, 6, 0]]), min_articles=2)
     assert same(shares[0], [0.25, NAN, 0.5, NAN])
 
 
 def test_minimum_of_one_keeps_single_article_days() -> None:
-    shares = source_shares(np.array([[1, 0]]), np.array([[1, 1]]), min_articles=1)
+    shares = source_shares(wide([[1, 0]]), wide([[1, 1]]), min_articles=1)
     assert same(shares[0], [1.0, 0.0])
 
 
 def test_source_scale_is_sample_std_over_base_days_with_a_share() -> None:
-    shares = np.array([[0.1, 0.3, NAN, 0.2, 0.9]])
-    base = np.array([True, True, True, True, False])
-    mean, std, n = source_scales(shares, base)
-    assert n[0] == 3
-    assert mean[0] == pytest.approx(0.2)
-    assert std[0] == pytest.approx(statistics.stdev([0.1, 0.3, 0.2]))
+    shares = wide([[0.1, 0.3, NAN, 0.2, 0.9]])
+    scale = source_scales(shares, mask([True, True, True, True, False]))
+    assert scale["n"][0] == 3
+    assert scale["mean"][0] == pytest.approx(0.2)
+    assert scale["std"][0] == pytest.approx(statistics.stdev([0.1, 0.3, 0.2]))
 
 
 def test_source_scale_undefined_for_constant_or_single_day_series() -> None:
-    shares = np.array([[0.0, 0.0, 0.0], [0.2, NAN, NAN], [0.3, 0.3, 0.3]])
-    _, std, n = source_scales(shares, np.array([True, True, True]))
-    assert list(n) == [3, 1, 3]
-    assert all(math.isnan(s) for s in std)
+    shares = wide([[0.0, 0.0, 0.0], [0.2, NAN, NAN], [0.3, 0.3, 0.3]])
+    scale = source_scales(shares, mask([True, True, True]))
+    assert list(scale["n"]) == [3, 1, 3]
+    assert scale["std"].isna().all()
 
 
 def test_scaled_average_is_over_the_sources_present_each_day() -> None:
-    shares = np.array([[0.2, 0.4, NAN, 0.6], [0.1, NAN, NAN, 0.3]])
-    scaled, mean, n = scaled_average(shares, np.array([0.2, 0.1]))
+    shares = wide([[0.2, 0.4, NAN, 0.6], [0.1, NAN, NAN, 0.3]])
+    scaled, mean = scaled_average(shares, series([0.2, 0.1]))
     assert same(scaled[0], [1.0, 2.0, NAN, 3.0])
     assert same(scaled[1], [1.0, NAN, NAN, 3.0])
     # Day 2 has one source (no dilution by the absent one); day 3 has none: missing.
     assert same(mean, [1.0, 2.0, NAN, 3.0])
-    assert list(n) == [2, 1, 0, 2]
+    assert list(scaled.count(axis=1)) == [2, 1, 0, 2]
 
 
 def test_source_without_scale_is_left_out_of_the_average() -> None:
-    shares = np.array([[0.2, 0.4], [0.0, 0.0]])
-    _, mean, n = scaled_average(shares, np.array([0.2, NAN]))
+    scaled, mean = scaled_average(wide([[0.2, 0.4], [0.0, 0.0]]), series([0.2, NAN]))
     assert same(mean, [1.0, 2.0])
-    assert list(n) == [1, 1]
+    assert list(scaled.count(axis=1)) == [1, 1]
 
 
 def test_rescale_makes_the_base_window_average_100() -> None:
     values, base_mean = rescale_to_base(
-        np.array([1.0, 2.0, 3.0, NAN, 6.0]), np.array([True, True, False, True, False])
+        series([1.0, 2.0, 3.0, NAN, 6.0]), mask([True, True, False, True, False])
     )
     assert base_mean == pytest.approx(1.5)
     assert same(values, [100 / 1.5, 200 / 1.5, 300 / 1.5, NAN, 600 / 1.5])
 
 
 def test_rescale_with_no_base_coverage_is_missing_not_zero() -> None:
-    values, base_mean = rescale_to_base(np.array([0.0, 0.0, 1.0]), np.array([True, True, False]))
+    values, base_mean = rescale_to_base(series([0.0, 0.0, 1.0]), mask([True, True, False]))
     assert base_mean == 0.0
-    assert all(math.isnan(v) for v in values)
+    assert values.isna().all()
 
 
 def test_pooled_share_sums_over_present_sources_only() -> None:
-    counts = np.array([[1, 2], [3, 1]])
-    totals = np.array([[4, 10], [6, 1]])
-    present = np.array([[True, True], [True, False]])
+    counts = wide([[1, 2], [3, 1]])
+    totals = wide([[4, 10], [6, 1]])
+    present = wide([[1, 1], [1, 0]]).astype(bool)
     assert same(pooled_share(counts, totals, present), [100 * 4 / 10, 100 * 2 / 10])
-    assert same(pooled_share(counts, totals, np.zeros((2, 2), dtype=bool)), [NAN, NAN])
+    assert same(pooled_share(counts, totals, present & False), [NAN, NAN])
 
 
 def test_moving_average_uses_available_days_and_is_missing_when_none() -> None:
-    x = np.array([1.0, NAN, 3.0, 5.0, NAN, NAN, NAN, 7.0])
+    x = series([1.0, NAN, 3.0, 5.0, NAN, NAN, NAN, 7.0])
     assert same(moving_average(x, 3), [1.0, 1.0, 2.0, 4.0, 4.0, 5.0, NAN, 7.0])
     assert same(moving_average(x, 1), x)
 
 
 def test_seven_day_average_on_a_full_week() -> None:
-    x = np.arange(1.0, 11.0)
+    x = series(list(np.arange(1.0, 11.0)))
     smoothed = moving_average(x, 7)
     assert smoothed[6] == pytest.approx(4.0)  # mean of 1..7
     assert smoothed[9] == pytest.approx(7.0)  # mean of 4..10
@@ -127,7 +141,7 @@ def test_seven_day_average_on_a_full_week() -> None:
 
 
 def test_zscore_against_trailing_window_excluding_today() -> None:
-    x = np.array([1.0, 2.0, 3.0, NAN, 10.0, 2.0])
+    x = series([1.0, 2.0, 3.0, NAN, 10.0, 2.0])
     z = trailing_zscore(x, window=4, min_periods=3)
     assert math.isnan(z[2])  # only two earlier days
     assert math.isnan(z[3])  # today missing
@@ -137,13 +151,13 @@ def test_zscore_against_trailing_window_excluding_today() -> None:
 
 
 def test_spike_when_z_reaches_threshold() -> None:
-    x = np.array([1.0, 2.0, 3.0, NAN, 10.0, 2.0])
+    x = series([1.0, 2.0, 3.0, NAN, 10.0, 2.0])
     assert list(spike_flags(x, 4, 3, threshold=2.5)) == [False] * 4 + [True, False]
     assert not spike_flags(x, 4, 3, threshold=9.0).any()
 
 
 def test_rise_from_a_flat_window_is_a_spike_with_undefined_z() -> None:
-    x = np.array([0.0, 0.0, 0.0, 5.0, 0.0])
+    x = series([0.0, 0.0, 0.0, 5.0, 0.0])
     assert math.isnan(trailing_zscore(x, 3, 3)[3])
     assert list(spike_flags(x, 3, 3, threshold=2.5)) == [False, False, False, True, False]
 
@@ -151,6 +165,32 @@ def test_rise_from_a_flat_window_is_a_spike_with_undefined_z() -> None:
 # ----------------------------------------------------------------- the whole frame
 
 DAYS = ["2025-01-01", "2025-01-02", "2025-01-03", "2025-01-04"]
+
+
+class Built(NamedTuple):
+    """A build's frames as lists of row tuples, NaN as None (as the store would hold them)."""
+
+    rows: list[Any]
+    source_rows: list[Any]
+    scales: list[Any]
+    bases: list[Any]
+    first_day: str | None
+    last_day: str | None
+
+
+def _tuples(frame: pd.DataFrame) -> list[Any]:
+    out = frame.astype(object)
+    return list(out.where(out.notna(), None).itertuples(index=False))
+
+
+def compute(
+    totals: dict[tuple[str, int], int], counts: Iterable[NarrativeCount], narratives: list[str],
+    params: IndexParams,
+) -> Built:
+    """compute_index on hand-written records."""
+    result = compute_index(totals_frame(totals), counts_frame(counts), narratives, params)
+    return Built(_tuples(result.rows), _tuples(result.source_rows), _tuples(result.scales),
+                 _tuples(result.bases), result.first_day, result.last_day)
 
 
 def hand_frame() -> tuple[dict[tuple[str, int], int], list[NarrativeCount]]:
@@ -172,7 +212,7 @@ def hand_frame() -> tuple[dict[tuple[str, int], int], list[NarrativeCount]]:
 
 def test_index_on_a_hand_built_frame_matches_the_formulas() -> None:
     totals, counts = hand_frame()
-    result = compute_index(totals, counts, ["x"], IndexParams(min_articles=2, z_min_periods=2))
+    result = compute(totals, counts, ["x"], IndexParams(min_articles=2, z_min_periods=2))
     rows = {r.day: r for r in result.rows}
     assert list(rows) == DAYS
 
@@ -218,8 +258,8 @@ def test_spike_needs_enough_member_articles() -> None:
     # Quiet at one article a day, then a jump to four: a spike only if 4 >= the minimum.
     counts = [NarrativeCount(d, "x", 1, 4 if d == days[-1] else 1 + i % 2, 1.0, "m")
               for i, d in enumerate(days)]  # fmt: skip
-    loose = compute_index(totals, counts, ["x"], IndexParams(z_min_periods=5, spike_min_articles=4))
-    strict = compute_index(totals, counts, ["x"], IndexParams(z_min_periods=5, spike_min_articles=5))
+    loose = compute(totals, counts, ["x"], IndexParams(z_min_periods=5, spike_min_articles=4))
+    strict = compute(totals, counts, ["x"], IndexParams(z_min_periods=5, spike_min_articles=5))
     assert [r.day for r in loose.rows if r.spike] == [days[-1]]
     assert loose.rows[-1].zscore is not None and loose.rows[-1].zscore > 2.5
     assert not any(r.spike for r in strict.rows)
@@ -228,7 +268,7 @@ def test_spike_needs_enough_member_articles() -> None:
 
 def test_missing_days_stay_missing() -> None:
     totals, counts = hand_frame()
-    result = compute_index(totals, counts, ["x"], IndexParams(min_articles=2))
+    result = compute(totals, counts, ["x"], IndexParams(min_articles=2))
     day2 = next(r for r in result.rows if r.day == DAYS[1])
     assert day2.share is None and day2.index_value is None and day2.scaled_mean is None
     assert day2.zscore is None and not day2.spike
@@ -244,7 +284,7 @@ def test_a_day_with_no_articles_at_all_inside_the_range_is_a_missing_row() -> No
     totals = {(DAYS[0], 1): 5, (DAYS[3], 1): 5}
     counts = [NarrativeCount(DAYS[0], "x", 1, 1, 1.0, "m"),
               NarrativeCount(DAYS[3], "x", 1, 2, 2.0, "m")]  # fmt: skip
-    result = compute_index(totals, counts, ["x", "y"], IndexParams())
+    result = compute(totals, counts, ["x", "y"], IndexParams())
     assert [(r.narrative_id, r.day) for r in result.rows] == [
         (n, d) for n in ("x", "y") for d in DAYS
     ]
@@ -253,7 +293,7 @@ def test_a_day_with_no_articles_at_all_inside_the_range_is_a_missing_row() -> No
 
 def test_range_runs_between_first_and_last_day_any_source_reaches_the_minimum() -> None:
     totals = {("2024-12-01", 1): 1, (DAYS[0], 1): 3, (DAYS[2], 1): 3, ("2025-02-01", 1): 1}
-    result = compute_index(totals, [], ["x"], IndexParams(min_articles=2))
+    result = compute(totals, [], ["x"], IndexParams(min_articles=2))
     assert (result.first_day, result.last_day) == (DAYS[0], DAYS[2])
     assert len(result.rows) == 3
     # Stray source-days outside the range are still accounted for, without a share.
@@ -266,8 +306,8 @@ def test_scaling_makes_each_source_count_equally_whatever_its_volume() -> None:
     base = [NarrativeCount(d, "x", 1, c, c, "m") for d, c in zip(DAYS, [2, 4, 6, 3], strict=True)]
     other = [NarrativeCount(d, "x", 2, c, c, "m") for d, c in zip(DAYS, [5, 1, 3, 3], strict=True)]
     loud = [NarrativeCount(d, "x", 2, 10 * c.articles, 1.0, "m") for d, c in zip(DAYS, other, strict=True)]
-    quiet = compute_index(totals, base + other, ["x"], IndexParams())
-    louder = compute_index(totals, base + loud, ["x"], IndexParams())
+    quiet = compute(totals, base + other, ["x"], IndexParams())
+    louder = compute(totals, base + loud, ["x"], IndexParams())
     assert same([r.index_value or 0 for r in quiet.rows], [r.index_value or 0 for r in louder.rows])
     assert not same([r.share or 0 for r in quiet.rows], [r.share or 0 for r in louder.rows])
 
@@ -275,7 +315,7 @@ def test_scaling_makes_each_source_count_equally_whatever_its_volume() -> None:
 def test_fixed_base_window_averages_100_over_that_window() -> None:
     totals, counts = hand_frame()
     params = IndexParams(min_articles=2, base_start=DAYS[2], base_end=DAYS[3])
-    result = compute_index(totals, counts, ["x"], params)
+    result = compute(totals, counts, ["x"], params)
     in_base = [r.index_value for r in result.rows if r.day >= DAYS[2]]
     assert statistics.mean(v for v in in_base if v is not None) == pytest.approx(100.0)
     assert (result.bases[0].base_start, result.bases[0].base_end) == (DAYS[2], DAYS[3])
@@ -286,7 +326,7 @@ def test_fixed_base_window_averages_100_over_that_window() -> None:
 def test_base_window_outside_the_data_is_a_clear_error() -> None:
     totals, counts = hand_frame()
     with pytest.raises(ConfigError, match="base window"):
-        compute_index(totals, counts, ["x"], IndexParams(base_start="2030-01-01"))
+        compute(totals, counts, ["x"], IndexParams(base_start="2030-01-01"))
 
 
 @pytest.mark.parametrize(
@@ -325,7 +365,7 @@ def test_index_over_the_base_window_averages_100_or_is_missing(
             if total:
                 totals[(day, feed)] = total
                 counts.append(NarrativeCount(day, "x", feed, min(c, total), 0.5, "m"))
-    result = compute_index(totals, counts, ["x"], IndexParams(min_articles=2))
+    result = compute(totals, counts, ["x"], IndexParams(min_articles=2))
     values = [r.index_value for r in result.rows if r.index_value is not None]
     if values:
         assert statistics.mean(values) == pytest.approx(100.0)

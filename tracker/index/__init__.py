@@ -1,5 +1,5 @@
 """Stage 3, index: per-article narrative scores in, the daily narrative-intensity index out.
 
-Pure functions compute the series from counts (:mod:`tracker.index.build` reads the
+Pure functions compute the series from counts (:mod:`tracker.index.store` reads the
 counts from the database and writes every intermediate figure back).
 """

@@ -15,20 +15,15 @@ Counts in, index rows out; :mod:`tracker.index.store` reads and writes the datab
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 
 import numpy as np
-import numpy.typing as npt
+import pandas as pd
 
 from tracker.base.errors import ConfigError
 from tracker.base.settings import Settings
-
-FloatArray = npt.NDArray[np.float64]
-BoolArray = npt.NDArray[np.bool_]
-IntArray = npt.NDArray[np.int64]
 
 #: A standard deviation at or below this is treated as zero: shares live in [0, 1], so
 #: anything smaller is floating-point noise from a constant series, not variation.
@@ -114,130 +109,85 @@ def _bad_day(value: str, what: str) -> date:
 
 
 # ----------------------------------------------------------------- pure formula pieces
+#
+# Frames are indexed by day (a daily DatetimeIndex without gaps) with one column per
+# source or narrative; NaN is missing, never zero.
 
 
-def source_shares(counts: FloatArray, totals: FloatArray, min_articles: int) -> FloatArray:
+def source_shares(counts: pd.DataFrame, totals: pd.DataFrame, min_articles: int) -> pd.DataFrame:
     """Share ``c / T`` per source and day; NaN (missing, not zero) where ``T < min_articles``."""
-    counts = np.asarray(counts, dtype=np.float64)
-    totals = np.asarray(totals, dtype=np.float64)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        share = counts / totals
-    return np.where(totals >= min_articles, share, np.nan)
+    return (counts / totals).where(totals >= min_articles)
 
 
-def source_scales(shares: FloatArray, base: BoolArray) -> tuple[FloatArray, FloatArray, IntArray]:
-    """Per source (rows): mean, sample std (ddof=1) and number of shares in the base window.
+def source_scales(shares: pd.DataFrame, base: pd.Series) -> pd.DataFrame:
+    """Per source (rows of the result): ``mean``, sample ``std`` (ddof=1) and ``n`` base days.
 
     The std is NaN when fewer than two base days have a share or the series is constant
     there: such a source carries no scale, so it cannot enter the scaled average.
     """
-    shares = np.atleast_2d(np.asarray(shares, dtype=np.float64))
-    x = np.where(np.asarray(base, dtype=bool)[None, :], shares, np.nan)
-    valid = ~np.isnan(x)
-    n = valid.sum(axis=1).astype(np.int64)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        mean = np.where(n > 0, np.nansum(x, axis=1) / n, np.nan)
-        dev = np.where(valid, x - mean[:, None], 0.0)
-        var = np.where(n > 1, (dev * dev).sum(axis=1) / (n - 1), np.nan)
-    std = np.sqrt(var)
-    std = np.where(std > STD_EPSILON, std, np.nan)
-    return mean, std, n
+    in_base = shares[base.to_numpy(dtype=bool)]
+    std = in_base.std(ddof=1)
+    return pd.DataFrame(
+        {"mean": in_base.mean(), "std": std.where(std > STD_EPSILON), "n": in_base.count()}
+    )
 
 
-def scaled_average(shares: FloatArray, std: FloatArray) -> tuple[FloatArray, FloatArray, IntArray]:
-    """Scaled shares ``r / sigma_s`` and their mean over the sources present each day.
+def scaled_average(shares: pd.DataFrame, std: pd.Series) -> tuple[pd.DataFrame, pd.Series]:
+    """Scaled shares ``r / sigma_s`` and their daily mean over the sources present.
 
-    Returns (scaled per source and day, daily mean, number of sources averaged). A day
-    with no present, scaled source has NaN: sources come and go, so the mean is over
+    A day with no present, scaled source has NaN: sources come and go, so the mean is over
     whoever is there.
     """
-    shares = np.atleast_2d(np.asarray(shares, dtype=np.float64))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        scaled = shares / np.asarray(std, dtype=np.float64)[:, None]
-    valid = ~np.isnan(scaled)
-    n = valid.sum(axis=0).astype(np.int64)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        mean = np.where(n > 0, np.nansum(scaled, axis=0) / n, np.nan)
-    return scaled, mean, n
+    scaled = shares / std
+    return scaled, scaled.mean(axis=1)
 
 
-def rescale_to_base(series: FloatArray, base: BoolArray) -> tuple[FloatArray, float]:
+def rescale_to_base(series: pd.Series, base: pd.Series) -> tuple[pd.Series, float]:
     """``100 * y / mean(y over base days with a value)``; all NaN if that mean is 0 or absent."""
-    y = np.asarray(series, dtype=np.float64)
-    picked = y[np.asarray(base, dtype=bool) & ~np.isnan(y)]
-    base_mean = float(picked.mean()) if picked.size else float("nan")
+    base_mean = float(series[base.to_numpy(dtype=bool)].mean())
     if not base_mean > 0:
-        return np.full_like(y, np.nan), base_mean
-    return 100.0 * y / base_mean, base_mean
+        return pd.Series(np.nan, index=series.index), base_mean
+    return 100.0 * series / base_mean, base_mean
 
 
-def pooled_share(counts: FloatArray, totals: FloatArray, present: BoolArray) -> FloatArray:
+def pooled_share(counts: pd.DataFrame, totals: pd.DataFrame, present: pd.DataFrame) -> pd.Series:
     """Plain share of all coverage, ``100 * sum c / sum T`` over present sources; NaN if none."""
-    counts = np.atleast_2d(np.asarray(counts, dtype=np.float64))
-    totals = np.atleast_2d(np.asarray(totals, dtype=np.float64))
-    present = np.atleast_2d(np.asarray(present, dtype=bool))
-    c = np.where(present, counts, 0.0).sum(axis=0)
-    t = np.where(present, totals, 0.0).sum(axis=0)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(t > 0, 100.0 * c / t, np.nan)
+    c = counts.where(present, 0.0).sum(axis=1)
+    t = totals.where(present, 0.0).sum(axis=1)
+    return (100.0 * c / t).where(t > 0)
 
 
-def _windows(x: FloatArray, window: int, include_today: bool) -> FloatArray:
-    """Row t holds the ``window`` values ending at t (or at t-1), NaN-padded at the start."""
-    x = np.asarray(x, dtype=np.float64)
-    pad = np.concatenate([np.full(window, np.nan), x])
-    view = np.lib.stride_tricks.sliding_window_view(pad, window)
-    # view[i] covers pad[i : i + window] = x[i - window : i]; shift by one to include x[i].
-    return view[1:] if include_today else view[:-1]
-
-
-def moving_average(x: FloatArray, window: int) -> FloatArray:
+def moving_average(x: pd.Series, window: int) -> pd.Series:
     """Trailing mean over the available (non-NaN) days of ``[t - window + 1, t]``; NaN if none."""
-    w = _windows(x, window, include_today=True)
-    n = (~np.isnan(w)).sum(axis=1)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(n > 0, np.nansum(w, axis=1) / n, np.nan)
+    return x.rolling(window, min_periods=1).mean()
 
 
-def _trailing_moments(
-    x: FloatArray, window: int, min_periods: int
-) -> tuple[FloatArray, FloatArray, BoolArray]:
-    """Mean and sample std of the ``window`` days before t, and where enough of them exist."""
-    w = _windows(x, window, include_today=False)
-    valid = ~np.isnan(w)
-    n = valid.sum(axis=1)
-    enough = n >= max(min_periods, 2)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        mean = np.where(enough, np.nansum(w, axis=1) / n, np.nan)
-        dev = np.where(valid, w - mean[:, None], 0.0)
-        std = np.where(enough, np.sqrt((dev * dev).sum(axis=1) / (n - 1)), np.nan)
-    return mean, std, enough
+def _trailing(x: pd.Series, window: int, min_periods: int) -> tuple[pd.Series, pd.Series]:
+    """Mean and sample std of the ``window`` days before t (t excluded); NaN if too few."""
+    rolling = x.rolling(window, min_periods=max(min_periods, 2))
+    return rolling.mean().shift(1), rolling.std(ddof=1).shift(1)
 
 
-def trailing_zscore(x: FloatArray, window: int, min_periods: int) -> FloatArray:
+def trailing_zscore(x: pd.Series, window: int, min_periods: int) -> pd.Series:
     """``(x_t - mean) / std`` against the ``window`` days before t (t excluded).
 
     NaN when x_t is missing, fewer than ``min_periods`` of those days have a value, or the
     trailing window is flat (std 0).
     """
-    x = np.asarray(x, dtype=np.float64)
-    mean, std, enough = _trailing_moments(x, window, min_periods)
-    ok = enough & ~np.isnan(x) & (std > STD_EPSILON)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(ok, (x - mean) / std, np.nan)
+    mean, std = _trailing(x, window, min_periods)
+    return ((x - mean) / std).where(std > STD_EPSILON)
 
 
-def spike_flags(x: FloatArray, window: int, min_periods: int, threshold: float) -> BoolArray:
+def spike_flags(x: pd.Series, window: int, min_periods: int, threshold: float) -> pd.Series:
     """Spike where the z-score reaches ``threshold``, or x rises above a flat trailing window.
 
     The second case matters for a narrative that emerges from nothing: its trailing std is
     zero, so the z-score is undefined (stored NULL) although the day is plainly unusual.
     """
-    x = np.asarray(x, dtype=np.float64)
-    mean, std, enough = _trailing_moments(x, window, min_periods)
-    z = trailing_zscore(x, window, min_periods)
-    flat_rise = enough & ~np.isnan(x) & ~(std > STD_EPSILON) & (x > mean + STD_EPSILON)
-    return np.asarray((z >= threshold) | flat_rise, dtype=bool)
+    mean, std = _trailing(x, window, min_periods)
+    z = ((x - mean) / std).where(std > STD_EPSILON)
+    flat_rise = mean.notna() & ~(std > STD_EPSILON) & (x > mean + STD_EPSILON)
+    return (z >= threshold) | flat_rise
 
 
 # ------------------------------------------------------------------------ frames in/out
@@ -255,236 +205,207 @@ class NarrativeCount:
     model_version: str | None
 
 
-@dataclass(frozen=True)
-class SourceDailyRow:
-    """One ``narrative_source_daily`` row: counts, share and scaled share."""
-
-    day: str
-    narrative_id: str
-    feed_id: int
-    articles: int
-    weighted_articles: float
-    total_articles: int
-    scored_articles: int
-    share: float | None
-    scaled_share: float | None
-    model_version: str | None
-
-
-@dataclass(frozen=True)
-class SourceScale:
-    """One ``narrative_source_scale`` row: a source's share statistics over the base window."""
-
-    narrative_id: str
-    feed_id: int
-    base_days: int
-    mean_share: float | None
-    std_share: float | None
+#: Columns of the frames :func:`compute_index` takes and returns (the tables' columns).
+TOTAL_COLUMNS = ["day", "feed_id", "total_articles", "scored_articles"]
+COUNT_COLUMNS = ["day", "narrative_id", "feed_id", "articles", "weighted_articles", "model_version"]
+SOURCE_COLUMNS = [
+    "day", "narrative_id", "feed_id", "articles", "weighted_articles", "total_articles",
+    "scored_articles", "share", "scaled_share", "model_version",
+]  # fmt: skip
+SCALE_COLUMNS = ["narrative_id", "feed_id", "base_days", "mean_share", "std_share"]
+BASE_COLUMNS = ["narrative_id", "base_start", "base_end", "base_days", "base_mean"]
+INDEX_COLUMNS = [
+    "day", "narrative_id", "articles", "weighted_articles", "total_articles", "sources", "share",
+    "weighted_share", "scaled_mean", "index_value", "smoothed_7d", "zscore", "spike",
+    "model_version",
+]  # fmt: skip
 
 
-@dataclass(frozen=True)
-class IndexBase:
-    """One ``narrative_index_base`` row: the rescaling constant of a narrative's index."""
+def totals_frame(
+    totals: Mapping[tuple[str, int], int], scored: Mapping[tuple[str, int], int] | None = None
+) -> pd.DataFrame:
+    """A totals frame from ``{(day, feed_id): articles}`` (and how many were scored)."""
+    scored = scored or {}
+    return pd.DataFrame(
+        [(d, f, t, scored.get((d, f), 0)) for (d, f), t in totals.items()], columns=TOTAL_COLUMNS
+    )
 
-    narrative_id: str
-    base_start: str
-    base_end: str
-    base_days: int
-    base_mean: float | None
 
-
-@dataclass(frozen=True)
-class IndexRow:
-    """One ``narrative_index`` row (computed_at is added when saved)."""
-
-    day: str
-    narrative_id: str
-    articles: int
-    weighted_articles: float
-    total_articles: int
-    sources: int
-    share: float | None
-    weighted_share: float | None
-    scaled_mean: float | None
-    index_value: float | None
-    smoothed_7d: float | None
-    zscore: float | None
-    spike: bool
-    model_version: str | None
+def counts_frame(counts: Iterable[NarrativeCount]) -> pd.DataFrame:
+    """A counts frame from :class:`NarrativeCount` records."""
+    return pd.DataFrame(
+        [(c.day, c.narrative_id, c.feed_id, c.articles, c.weighted_articles, c.model_version)
+         for c in counts],
+        columns=COUNT_COLUMNS,
+    )  # fmt: skip
 
 
 @dataclass
 class IndexResult:
-    """Everything one build computes, ready to be saved."""
+    """Everything one build computes, as frames with the stored tables' columns."""
 
-    source_rows: list[SourceDailyRow] = field(default_factory=list)
-    scales: list[SourceScale] = field(default_factory=list)
-    bases: list[IndexBase] = field(default_factory=list)
-    rows: list[IndexRow] = field(default_factory=list)
+    source_rows: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=SOURCE_COLUMNS))
+    scales: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=SCALE_COLUMNS))
+    bases: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=BASE_COLUMNS))
+    rows: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=INDEX_COLUMNS))
     first_day: str | None = None
     last_day: str | None = None
 
 
-def _opt(value: float) -> float | None:
-    """NaN becomes None (SQL NULL): missing stays missing."""
-    return None if np.isnan(value) else float(value)
-
-
-def _nullable(values: FloatArray) -> list[float | None]:
-    """An array as Python floats with NaN as None, in one pass (rows are built in bulk)."""
-    return [None if v != v else v for v in np.asarray(values, dtype=np.float64).tolist()]
-
-
 def join_versions(versions: Iterable[str | None]) -> str | None:
     """Distinct model versions, sorted and comma-joined; None if there are none."""
-    parts = {p for v in versions if v for p in v.split(",") if p}
+    parts = {p for v in versions if isinstance(v, str) for p in v.split(",") if p}
     return ",".join(sorted(parts)) or None
 
 
-def day_range(first: str, last: str) -> list[str]:
-    """Every UTC day from ``first`` to ``last`` inclusive, as YYYY-MM-DD."""
-    start, end = date.fromisoformat(first), date.fromisoformat(last)
-    return [(start + timedelta(days=i)).isoformat() for i in range((end - start).days + 1)]
-
-
 def compute_index(
-    totals: Mapping[tuple[str, int], int],
-    counts: Iterable[NarrativeCount],
-    narratives: Sequence[str],
-    params: IndexParams,
-    scored: Mapping[tuple[str, int], int] | None = None,
+    totals: pd.DataFrame, counts: pd.DataFrame, narratives: Sequence[str], params: IndexParams
 ) -> IndexResult:
     """Compute every intermediate and final figure from source-day totals and counts.
 
-    ``totals`` maps (day, feed_id) to all non-duplicate articles of that source and day;
-    ``counts`` holds the narrative numerators (absent = zero); ``scored`` how many of the
-    totals have narrative scores at all (carried through for data-quality checks). The
-    index covers every day from the first to the last day on which some source reaches
-    ``min_articles``.
+    ``totals`` has one row per (day, feed_id) with all non-duplicate articles of that source
+    and day (``total_articles``) and how many of them have narrative scores
+    (``scored_articles``, carried through for data-quality checks); ``counts`` holds the
+    narrative numerators (absent = zero). The index covers every day from the first to the
+    last day on which some source reaches ``min_articles``.
     """
-    scored = scored or {}
     params.validate()
-    by_narrative: dict[str, dict[tuple[str, int], NarrativeCount]] = {n: {} for n in narratives}
-    for c in counts:
-        if c.narrative_id in by_narrative:
-            by_narrative[c.narrative_id][(c.day, c.feed_id)] = c
-
     result = IndexResult()
-    present_days = sorted({d for (d, _), t in totals.items() if t >= params.min_articles})
-    if present_days:
-        days = day_range(present_days[0], present_days[-1])
-        result.first_day, result.last_day = days[0], days[-1]
+    m = params.min_articles
+    # Typed even when empty, so merges on the key columns never compare float with text.
+    totals = totals.astype({"day": object, "feed_id": np.int64, "total_articles": np.int64,
+                            "scored_articles": np.int64})
+    counts = counts.astype({"day": object, "narrative_id": object, "feed_id": np.int64,
+                            "articles": np.int64, "weighted_articles": np.float64,
+                            "model_version": object})  # fmt: skip
+    counts = counts[counts["narrative_id"].isin(narratives)]
+    total_wide = totals.pivot(index="day", columns="feed_id", values="total_articles")
+    present_days = total_wide.index[(total_wide >= m).any(axis=1)]
+    if len(present_days):
+        days = pd.date_range(min(present_days), max(present_days), freq="D")
+        result.first_day, result.last_day = min(present_days), max(present_days)
     else:
-        days = []
-    day_pos = {d: i for i, d in enumerate(days)}
-    feeds = sorted({f for (_, f) in totals})
-    feed_pos = {f: i for i, f in enumerate(feeds)}
-
-    # Dense sources x days totals, shared by every narrative.
-    total_arr = np.zeros((len(feeds), len(days)))
-    for (d, f), t in totals.items():
-        if d in day_pos:
-            total_arr[feed_pos[f], day_pos[d]] = t
-    present = total_arr >= params.min_articles
+        days = pd.DatetimeIndex([])
+    day_keys = days.strftime("%Y-%m-%d")
+    feeds = sorted(total_wide.columns)
+    # Dense days x sources totals, shared by every narrative.
+    total_arr = total_wide.reindex(index=day_keys, columns=feeds, fill_value=0).fillna(0.0)
+    total_arr.index = days
+    present = total_arr >= m
     base = _base_mask(days, params)
-    base_start = params.base_start or (days[0] if days else "")
-    base_end = params.base_end or (days[-1] if days else "")
+    base_start = params.base_start or (result.first_day or "")
+    base_end = params.base_end or (result.last_day or "")
 
+    # Every source-day with articles gets a row per narrative, in range or not, so the stored
+    # intermediate figures account for every article counted.
+    long = (
+        totals.merge(pd.DataFrame({"narrative_id": pd.Series(list(narratives), dtype=object)}), how="cross")
+        .merge(counts, on=["day", "narrative_id", "feed_id"], how="left")
+        .fillna({"articles": 0, "weighted_articles": 0.0})
+    )
+    long["articles"] = long["articles"].astype(np.int64)
+    long["share"] = (long["articles"] / long["total_articles"]).where(long["total_articles"] >= m)
+
+    # Provenance: the model versions of the counted (present) source-days.
+    counted = long[long["model_version"].notna() & (long["total_articles"] >= m)]
+    versions = counted.groupby(["narrative_id", "day"])["model_version"].agg(join_versions)
+
+    scales, bases, index_parts, scaled_parts = [], [], [], []
+    by_narrative = dict(tuple(counts.groupby("narrative_id", sort=False)))
     for narrative in narratives:
-        own = by_narrative[narrative]
-        c_arr = np.zeros_like(total_arr)
-        w_arr = np.zeros_like(total_arr)
-        versions: dict[int, list[str | None]] = defaultdict(list)
-        for (d, f), c in own.items():
-            j = day_pos.get(d)
-            if j is None or f not in feed_pos:
-                continue
-            i = feed_pos[f]
-            c_arr[i, j] = c.articles
-            w_arr[i, j] = c.weighted_articles
-            if present[i, j]:
-                versions[j].append(c.model_version)
-
-        shares = source_shares(c_arr, total_arr, params.min_articles)
-        mean_share, std, n_base = source_scales(shares, base)
-        scaled, y, _ = scaled_average(shares, std)
+        own = by_narrative.get(narrative, counts.iloc[:0])
+        own = own[own["day"].isin(day_keys)]
+        c_arr = _wide(own, "articles", day_keys, feeds)
+        w_arr = _wide(own, "weighted_articles", day_keys, feeds)
+        for frame in (c_arr, w_arr):
+            frame.index = days
+        shares = source_shares(c_arr, total_arr, m)
+        scale = source_scales(shares, base)
+        scaled, y = scaled_average(shares, scale["std"])
         index_value, base_mean = rescale_to_base(y, base)
-        z = trailing_zscore(index_value, params.z_window, params.z_min_periods)
+        day_articles = c_arr.where(present, 0.0).sum(axis=1)
         spikes = spike_flags(index_value, params.z_window, params.z_min_periods, params.spike_z)
-        day_articles = np.where(present, c_arr, 0.0).sum(axis=0)
-        spikes &= day_articles >= params.spike_min_articles
-        smoothed = moving_average(index_value, params.smooth_days)
-        share = pooled_share(c_arr, total_arr, present)
-        weighted_share = pooled_share(w_arr, total_arr, present)
-
-        for f, i in feed_pos.items():
-            result.scales.append(
-                SourceScale(narrative, f, int(n_base[i]), _opt(mean_share[i]), _opt(std[i]))
-            )
-        base_days = int((base & ~np.isnan(y)).sum())
-        result.bases.append(IndexBase(narrative, base_start, base_end, base_days, _opt(base_mean)))
-        columns = zip(
-            days,
-            day_articles.astype(np.int64).tolist(),
-            np.where(present, w_arr, 0.0).sum(axis=0).tolist(),
-            np.where(present, total_arr, 0.0).sum(axis=0).astype(np.int64).tolist(),
-            present.sum(axis=0).tolist(),
-            _nullable(share),
-            _nullable(weighted_share),
-            _nullable(y),
-            _nullable(index_value),
-            _nullable(smoothed),
-            _nullable(z),
-            spikes.tolist(),
-            strict=True,
+        frame = pd.DataFrame(
+            {
+                "day": day_keys,
+                "narrative_id": narrative,
+                "articles": day_articles.to_numpy(dtype=np.int64),
+                "weighted_articles": w_arr.where(present, 0.0).sum(axis=1).to_numpy(),
+                "total_articles": total_arr.where(present, 0.0).sum(axis=1).to_numpy(dtype=np.int64),
+                "sources": present.sum(axis=1).to_numpy(dtype=np.int64),
+                "share": pooled_share(c_arr, total_arr, present).to_numpy(),
+                "weighted_share": pooled_share(w_arr, total_arr, present).to_numpy(),
+                "scaled_mean": y.to_numpy(),
+                "index_value": index_value.to_numpy(),
+                "smoothed_7d": moving_average(index_value, params.smooth_days).to_numpy(),
+                "zscore": trailing_zscore(
+                    index_value, params.z_window, params.z_min_periods
+                ).to_numpy(),
+                "spike": (spikes & (day_articles >= params.spike_min_articles)).to_numpy(),
+                "model_version": _versions_of(versions, narrative, day_keys),
+            }
         )
-        for j, (d, c, w, t, k, sh, wsh, ym, iv, sm, zs, sp) in enumerate(columns):
-            result.rows.append(
-                IndexRow(
-                    d, narrative, c, w, t, k, sh, wsh, ym, iv, sm, zs, sp,
-                    join_versions(versions.get(j, ())),
-                )
+        index_parts.append(frame)
+        scales.append(
+            pd.DataFrame(
+                {
+                    "narrative_id": narrative,
+                    "feed_id": feeds,
+                    "base_days": scale["n"].to_numpy(dtype=np.int64),
+                    "mean_share": scale["mean"].to_numpy(),
+                    "std_share": scale["std"].to_numpy(),
+                }
             )
-        # Every source-day with articles gets a row, in range or not, so the stored
-        # intermediate figures account for every article counted.
-        share_rows = [_nullable(row) for row in shares]
-        scaled_rows = [_nullable(row) for row in scaled]
-        for (d, f), t in totals.items():
-            got = own.get((d, f))
-            i = feed_pos[f]
-            j = day_pos.get(d)
-            result.source_rows.append(
-                SourceDailyRow(
-                    d,
-                    narrative,
-                    f,
-                    got.articles if got else 0,
-                    got.weighted_articles if got else 0.0,
-                    t,
-                    scored.get((d, f), 0),
-                    share_rows[i][j] if j is not None else None,
-                    scaled_rows[i][j] if j is not None else None,
-                    got.model_version if got else None,
-                )
-            )
+        )
+        bases.append(
+            (narrative, base_start, base_end, int((base & y.notna()).sum()), base_mean)
+        )
+        scaled.index = pd.Index(day_keys, name="day")
+        scaled.columns.name = "feed_id"
+        scaled_parts.append(
+            scaled.stack().rename("scaled_share").reset_index().assign(narrative_id=narrative)
+        )
+
+    if index_parts:
+        result.rows = pd.concat(index_parts, ignore_index=True)[INDEX_COLUMNS]
+        result.scales = pd.concat(scales, ignore_index=True)[SCALE_COLUMNS]
+        result.bases = pd.DataFrame(bases, columns=BASE_COLUMNS)
+        scaled_long = pd.concat(scaled_parts, ignore_index=True)
+        long = long.merge(scaled_long, on=["day", "narrative_id", "feed_id"], how="left")
+    else:
+        long["scaled_share"] = np.nan
+    result.source_rows = long[SOURCE_COLUMNS]
     return result
 
 
-def _base_mask(days: Sequence[str], params: IndexParams) -> BoolArray:
+def _versions_of(versions: pd.Series, narrative: str, days: pd.Index) -> np.ndarray:
+    """The joined model versions of one narrative per day (None where nothing was counted)."""
+    own = versions.xs(narrative, level="narrative_id") if narrative in versions.index.levels[0] else None
+    if own is None:
+        return np.full(len(days), None, dtype=object)
+    picked = own.reindex(days).astype(object)
+    return picked.where(picked.notna(), None).to_numpy(dtype=object)
+
+
+def _wide(frame: pd.DataFrame, column: str, days: pd.Index, feeds: list[int]) -> pd.DataFrame:
+    """One value column of a long (day, feed_id) frame as days x feeds, absent = 0."""
+    wide = frame.pivot(index="day", columns="feed_id", values=column)
+    return wide.reindex(index=days, columns=feeds).fillna(0.0).astype(np.float64)
+
+
+def _base_mask(days: pd.DatetimeIndex, params: IndexParams) -> pd.Series:
     """Which days of the range fall in the base window (default: all of them)."""
-    mask = np.array(
-        [
-            (params.base_start is None or d >= params.base_start)
-            and (params.base_end is None or d <= params.base_end)
-            for d in days
-        ],
-        dtype=bool,
-    )
-    if days and not mask.any():
+    mask = pd.Series(True, index=days)
+    if params.base_start is not None:
+        mask &= days >= pd.Timestamp(params.base_start)
+    if params.base_end is not None:
+        mask &= days <= pd.Timestamp(params.base_end)
+    if len(days) and not mask.any():
+        first, last = days[0].strftime("%Y-%m-%d"), days[-1].strftime("%Y-%m-%d")
         raise ConfigError(
             f"The base window ({params.base_start or 'first day'} to "
             f"{params.base_end or 'last day'}) has no days with data: the index covers "
-            f"{days[0]}..{days[-1]}. Choose --base-start/--base-end inside that range, or "
+            f"{first}..{last}. Choose --base-start/--base-end inside that range, or "
             "leave them unset to use the whole history."
         )
     return mask

@@ -7,14 +7,21 @@ import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import numpy as np
+import pandas as pd
 import sqlite_utils
 
 from tracker.base.db import transaction, utcnow
 from tracker.base.settings import Settings
 from tracker.index.compute import (
+    BASE_COLUMNS,
+    COUNT_COLUMNS,
+    INDEX_COLUMNS,
+    SCALE_COLUMNS,
+    SOURCE_COLUMNS,
+    TOTAL_COLUMNS,
     IndexParams,
     IndexResult,
-    NarrativeCount,
     compute_index,
     join_versions,
     parse_day,
@@ -32,7 +39,7 @@ def load_narratives(conn: sqlite3.Connection) -> list[str]:
 
 def load_totals(
     conn: sqlite3.Connection, since: str | None = None, probe: str | None = None
-) -> tuple[dict[tuple[str, int], int], dict[tuple[str, int], int]]:
+) -> pd.DataFrame:
     """All non-duplicate articles per (day, feed_id), and how many have narrative scores.
 
     The enrich stage scores every narrative of an article together, so "scored" is checked
@@ -40,7 +47,8 @@ def load_totals(
     check per narrative would cost as much as the whole index.
     """
     sql = (
-        "SELECT a.day, a.feed_id, COUNT(*), COUNT(an.article_id) FROM articles a "
+        "SELECT a.day, a.feed_id, COUNT(*) AS total_articles, "
+        "COUNT(an.article_id) AS scored_articles FROM articles a "
         "LEFT JOIN article_narratives an ON an.article_id = a.id AND an.narrative_id = ? "
         "WHERE a.duplicate_of IS NULL"
     )
@@ -48,12 +56,7 @@ def load_totals(
     if since:
         sql += " AND a.day >= ?"
         args = (probe, since)
-    totals: dict[tuple[str, int], int] = {}
-    scored: dict[tuple[str, int], int] = {}
-    for d, f, n, k in conn.execute(sql + " GROUP BY a.day, a.feed_id", args):
-        totals[(d, f)] = n
-        scored[(d, f)] = k
-    return totals, scored
+    return _frame(conn, sql + " GROUP BY a.day, a.feed_id", args, TOTAL_COLUMNS)
 
 
 #: Member articles, their score sum and model versions per (day, narrative, feed). A full
@@ -78,37 +81,39 @@ MEMBERS_SQL = {
 }
 
 
-def load_counts(conn: sqlite3.Connection, since: str | None = None) -> list[NarrativeCount]:
+def load_counts(conn: sqlite3.Connection, since: str | None = None) -> pd.DataFrame:
     """Member counts per (day, narrative, feed) from the articles, optionally from ``since``.
 
     ``is_member`` is stored as 0/1; ``model_version`` lists the versions of the member rows.
     """
-    rows = (
-        conn.execute(MEMBERS_SQL["since"], (since,)) if since else conn.execute(MEMBERS_SQL["full"])
-    )
-    return [
-        NarrativeCount(d, n, f, int(c), float(w), join_versions([v])) for d, n, f, c, w, v in rows
-    ]
+    if since:
+        frame = _frame(conn, MEMBERS_SQL["since"], (since,), COUNT_COLUMNS)
+    else:
+        frame = _frame(conn, MEMBERS_SQL["full"], (), COUNT_COLUMNS)
+    frame["model_version"] = [join_versions([v]) for v in frame["model_version"]]
+    return frame
 
 
-def load_stored(
-    conn: sqlite3.Connection, before: str
-) -> tuple[dict[tuple[str, int], int], dict[tuple[str, int], int], list[NarrativeCount]]:
-    """Totals, scored totals and counts stored in ``narrative_source_daily`` before ``before``."""
-    totals: dict[tuple[str, int], int] = {}
-    scored: dict[tuple[str, int], int] = {}
-    counts: list[NarrativeCount] = []
-    rows = conn.execute(
+def load_stored(conn: sqlite3.Connection, before: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Totals (with scored totals) and counts stored in ``narrative_source_daily`` before ``before``."""
+    stored = _frame(
+        conn,
         "SELECT day, narrative_id, feed_id, articles, weighted_articles, total_articles, "
         "scored_articles, model_version FROM narrative_source_daily WHERE day < ?",
         (before,),
-    )
-    for d, n, f, c, w, t, k, v in rows:
-        totals[(d, f)] = t
-        scored[(d, f)] = k
-        if c:
-            counts.append(NarrativeCount(d, n, f, c, w, v))
-    return totals, scored, counts
+        ["day", "narrative_id", "feed_id", "articles", "weighted_articles", "total_articles",
+         "scored_articles", "model_version"],
+    )  # fmt: skip
+    totals = stored.drop_duplicates(["day", "feed_id"], keep="last")[TOTAL_COLUMNS]
+    counts = stored.loc[stored["articles"] > 0, COUNT_COLUMNS]
+    return totals.reset_index(drop=True), counts.reset_index(drop=True)
+
+
+def _frame(
+    conn: sqlite3.Connection, sql: str, args: Sequence[object], columns: list[str]
+) -> pd.DataFrame:
+    """A query's rows as a frame with the given column names (also when there are none)."""
+    return pd.DataFrame(conn.execute(sql, tuple(args)).fetchall(), columns=columns)
 
 
 def stored_is_complete(conn: sqlite3.Connection, before: str, narratives: Sequence[str]) -> bool:
@@ -128,6 +133,12 @@ def stored_is_complete(conn: sqlite3.Connection, before: str, narratives: Sequen
     return set(narratives) <= stored
 
 
+def _records(frame: pd.DataFrame, columns: Sequence[str]) -> list[tuple[object, ...]]:
+    """Rows of ``frame`` as plain Python tuples, NaN as None (SQL NULL: missing stays missing)."""
+    out = frame[list(columns)].astype(object)
+    return list(out.where(out.notna(), None).itertuples(index=False, name=None))
+
+
 def save_result(conn: sqlite3.Connection, result: IndexResult, params: IndexParams) -> str:
     """Replace the stored index, intermediates and scales with ``result``; return computed_at.
 
@@ -140,80 +151,33 @@ def save_result(conn: sqlite3.Connection, result: IndexResult, params: IndexPara
         "INSERT INTO narrative_source_daily (day, narrative_id, feed_id, articles, "
         "weighted_articles, total_articles, scored_articles, share, scaled_share, "
         "model_version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (
-            (
-                r.day,
-                r.narrative_id,
-                r.feed_id,
-                r.articles,
-                r.weighted_articles,
-                r.total_articles,
-                r.scored_articles,
-                r.share,
-                r.scaled_share,
-                r.model_version,
-            )
-            for r in result.source_rows
-        ),
+        _records(result.source_rows, SOURCE_COLUMNS),
     )
     conn.execute("DELETE FROM narrative_source_scale")
     conn.executemany(
         "INSERT INTO narrative_source_scale (narrative_id, feed_id, base_days, mean_share, "
         "std_share, computed_at) VALUES (?, ?, ?, ?, ?, ?)",
-        (
-            (s.narrative_id, s.feed_id, s.base_days, s.mean_share, s.std_share, now)
-            for s in result.scales
-        ),
+        [(*r, now) for r in _records(result.scales, SCALE_COLUMNS)],
     )
     conn.execute("DELETE FROM narrative_index_base")
     conn.executemany(
         "INSERT INTO narrative_index_base (narrative_id, base_start, base_end, base_days, "
         "base_mean, min_articles, smooth_days, z_window, z_min_periods, spike_z, "
         "spike_min_articles, computed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (
-            (
-                b.narrative_id,
-                b.base_start,
-                b.base_end,
-                b.base_days,
-                b.base_mean,
-                params.min_articles,
-                params.smooth_days,
-                params.z_window,
-                params.z_min_periods,
-                params.spike_z,
-                params.spike_min_articles,
-                now,
-            )
-            for b in result.bases
-        ),
-    )
+        [
+            (*b, params.min_articles, params.smooth_days, params.z_window,
+             params.z_min_periods, params.spike_z, params.spike_min_articles, now)
+            for b in _records(result.bases, BASE_COLUMNS)
+        ],
+    )  # fmt: skip
     conn.execute("DELETE FROM narrative_index")
+    rows = result.rows.assign(spike=result.rows["spike"].astype(np.int64), computed_at=now)
     conn.executemany(
         "INSERT INTO narrative_index (day, narrative_id, articles, weighted_articles, "
         "total_articles, sources, share, weighted_share, scaled_mean, index_value, "
-        "smoothed_7d, zscore, spike, computed_at, model_version) "
+        "smoothed_7d, zscore, spike, model_version, computed_at) "
         "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (
-            (
-                r.day,
-                r.narrative_id,
-                r.articles,
-                r.weighted_articles,
-                r.total_articles,
-                r.sources,
-                r.share,
-                r.weighted_share,
-                r.scaled_mean,
-                r.index_value,
-                r.smoothed_7d,
-                r.zscore,
-                int(r.spike),
-                now,
-                r.model_version,
-            )
-            for r in result.rows
-        ),
+        _records(rows, [*INDEX_COLUMNS, "computed_at"]),
     )
     return now
 
@@ -332,20 +296,18 @@ def build_index(
         if since is not None and full:
             log.info("Stored counts before %s are incomplete: recounting everything", since)
         if full:
-            totals, scored = load_totals(conn, probe=probe)
+            totals = load_totals(conn, probe=probe)
             counts = load_counts(conn)
         else:
             assert since is not None
-            totals, scored, counts = load_stored(conn, before=since)
-            new_totals, new_scored = load_totals(conn, since, probe=probe)
-            totals.update(new_totals)
-            scored.update(new_scored)
-            counts.extend(load_counts(conn, since))
-        result = compute_index(totals, counts, narratives, params, scored)
+            old_totals, old_counts = load_stored(conn, before=since)
+            totals = pd.concat([old_totals, load_totals(conn, since, probe=probe)], ignore_index=True)
+            counts = pd.concat([old_counts, load_counts(conn, since)], ignore_index=True)
+        result = compute_index(totals, counts, narratives, params)
         computed_at = save_result(conn, result, params)
         entity_rows = save_entity_daily(conn, None if full else since)
     days = len(result.rows) // len(narratives) if narratives else 0
-    missing = sum(1 for r in result.rows if r.share is None) // max(len(narratives), 1)
+    missing = int(result.rows["share"].isna().sum()) // max(len(narratives), 1)
     return IndexSummary(
         days=days,
         narratives=len(narratives),
@@ -355,7 +317,7 @@ def build_index(
         first_day=result.first_day,
         last_day=result.last_day,
         missing_days=missing,
-        spikes=sum(1 for r in result.rows if r.spike),
+        spikes=int(result.rows["spike"].sum()),
         full=full,
         since=since,
         computed_at=computed_at,
