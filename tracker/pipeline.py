@@ -23,6 +23,7 @@ from tracker.ingest.runner import IngestSummary, ingest_feeds
 if TYPE_CHECKING:
     from tracker.enrich.runner import EnrichSummary
     from tracker.index.store import IndexSummary
+    from tracker.index.validate import Validation
     from tracker.report.write import ReportResult
 
 
@@ -61,12 +62,54 @@ def run_enrich(settings: Settings, *, limit: int | None = None, batch_size: int 
                               stages=default_stages(settings))
 
 
-def run_index(settings: Settings, *, since: str | None = None, wait: float = 0.0) -> IndexSummary:
+def run_index(settings: Settings, *, since: str | None = None, wait: float = 0.0,
+              reset_params: bool = False) -> IndexSummary:
     """Recompute the narrative index (from ``since`` on) under the write lock."""
     from tracker.index.store import build_index
 
     with locked_db(settings, wait=wait) as db:
-        return build_index(db, settings, since=since)
+        _require_scores(db.conn)
+        return build_index(db, settings, since=since, reset_params=reset_params)
+
+
+def _require_scores(conn: sqlite3.Connection) -> None:
+    """Refuse to index articles that were never enriched, and say what to run."""
+    if conn.execute("SELECT 1 FROM articles LIMIT 1").fetchone() is None:
+        return  # an empty database builds an empty index
+    if conn.execute("SELECT 1 FROM article_narratives LIMIT 1").fetchone() is None:
+        articles = conn.execute("SELECT COUNT(*) FROM articles WHERE duplicate_of IS NULL").fetchone()[0]
+        raise TrackerError(
+            f"The database holds {articles} articles but none has narrative scores yet, so there "
+            "is nothing to index: run `tracker enrich` first, then `tracker index` (or `tracker run`, "
+            "which ingests, enriches and indexes)."
+        )
+
+
+def run_validate(settings: Settings, *, events_path: Path | None = None, null_days: int = 500,
+                 seed: int = 20250101) -> tuple[Validation, Path]:
+    """Run the event study on the stored index; write the Markdown summary into ``report_dir``."""
+    from tracker.index.study import StudyParams
+    from tracker.index.validate import to_markdown, validate
+
+    if not settings.db_path.exists():
+        raise TrackerError(
+            f"No database at {settings.db_path}: run `tracker run` first, or point --db / TRACKER_DB "
+            "at an existing tracker database."
+        )
+    db = open_db(settings.db_path)
+    try:
+        result = validate(db.conn, events_path, models_dir=settings.models_dir,
+                          params=StudyParams(null_days=null_days, seed=seed))
+    finally:
+        db.conn.close()
+    try:
+        settings.report_dir.mkdir(parents=True, exist_ok=True)
+        path = settings.report_dir / f"validation-{result.last_day}.md"
+        path.write_text(to_markdown(result), encoding="utf-8")
+    except OSError as exc:
+        raise TrackerError(f"Cannot write the summary into {settings.report_dir}: {exc}. "
+                           "Choose another --out directory.") from None
+    return result, path
 
 
 def run_report(settings: Settings, *, week: str | None = None, pdf: bool = False) -> ReportResult:
