@@ -439,8 +439,16 @@ CREATE TABLE index_settings (
     value TEXT NOT NULL,
     set_at TEXT NOT NULL
 );
--- Counting articles per source and day reads only this index (no wide article rows).
+-- Counting reads narrow covering indexes, never the wide article rows: articles per
+-- source and day in day order, articles looked up by id (in id order, from the narrative
+-- rows), and the member rows alone with what the counts need (a partial index: members
+-- are a small part of article_narratives).
 CREATE INDEX idx_articles_day_duplicate ON articles(day, feed_id, duplicate_of);
+CREATE INDEX idx_articles_id_day ON articles(id, duplicate_of, day, feed_id);
+CREATE INDEX idx_article_narratives_members
+    ON article_narratives(narrative_id, article_id, score, stance, model_version) WHERE is_member = 1;
+-- Entities per member article: only linked mentions count (a quarter of them on real feeds).
+CREATE INDEX idx_mentions_linked ON mentions(article_id, entity_id) WHERE entity_id IS NOT NULL;
 """
 
 

@@ -170,7 +170,8 @@ def _compute(
     exposure = exposure.sort_index().astype(np.float64)
     feeds = list(exposure.columns)
     cov = coverage.set_index("day")["covered"].reindex(exposure.index, fill_value=False)
-    base = cov.to_numpy(dtype=bool) & _in_window(exposure.index, params)
+    in_range = np.asarray((exposure.index >= result.first_day) & (exposure.index <= result.last_day))
+    base = cov.to_numpy(dtype=bool) & in_range & _in_window(exposure.index, params)
     if not base.any():
         raise ConfigError(
             f"The base window ({params.base_start or 'first day'} to "
