@@ -7,6 +7,8 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tests.index.frames import Art, build, days
 from tracker.base.errors import ConfigError
@@ -238,3 +240,24 @@ def test_fixed_base_window_averages_100_there() -> None:
 def test_empty_input_builds_nothing() -> None:
     result = build([], ["x"])
     assert result.rows.empty and result.first_day is None
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 40), st.integers(0, 40), st.integers(0, 12), st.integers(0, 12)),
+                min_size=8, max_size=30),
+       st.floats(0.5, 20))  # fmt: skip
+def test_no_value_rests_on_less_than_the_documented_minimum(
+    draws: list[tuple[int, int, int, int]], min_expected: float
+) -> None:
+    arts = []
+    for i, (t1, t2, c1, c2) in enumerate(draws):
+        day = days("2025-06-02", len(draws))[i]
+        arts += steady(day, 1, t1, min(c1, t1)) + steady(day, 2, t2, min(c2, t2))
+    params = IndexParams(min_articles=10, min_expected=min_expected)
+    rows = build(arts, ["x"], params).rows
+    valued = rows[rows["index_value"].notna()]
+    assert (valued["expected_articles"] >= min_expected).all()
+    assert (valued["total_articles"] >= 10).all() and valued["covered"].all()
+    assert (valued["index_low"] <= valued["index_value"]).all()
+    assert (valued["index_value"] <= valued["index_high"]).all()
+    assert rows.loc[~rows["covered"].astype(bool), ["share", "index_value", "zscore"]].isna().all().all()
