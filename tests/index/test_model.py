@@ -15,6 +15,7 @@ from tracker.index.model import (
     change_test,
     count_surprise,
     fit_source_rates,
+    null_strength,
     posterior,
     prior_strength,
     rate_interval,
@@ -83,6 +84,20 @@ def test_prior_strength_is_not_washed_out_by_a_few_bursts() -> None:
     o = rng.poisson(rng.gamma(10.0, 0.1, 1000) * e).astype(float)
     o[:5] = 400  # five bursts twenty times the usual
     assert prior_strength(o, e) > 3  # a moment estimate would drop below 1
+
+
+def test_null_strength_describes_ordinary_days_without_the_waves() -> None:
+    rng = np.random.default_rng(5)
+    e = np.full(2000, 30.0)
+    o = rng.poisson(rng.gamma(20.0, 1 / 20.0, len(e)) * e).astype(float)
+    o[::100] *= 3  # a wave every hundred days
+    everything = prior_strength(o, e)
+    ordinary = null_strength(o, e)
+    assert everything < 0.8 * ordinary  # the waves fatten the tail ...
+    assert ordinary == pytest.approx(20.0, rel=0.3)  # ... ordinary days keep their own spread
+    p, _ = count_surprise(o, e, ordinary)
+    assert (p[::100] < 0.001).mean() > 0.8
+    assert (p < 0.001).mean() < 0.02
 
 
 def test_posterior_moves_in_proportion_to_the_evidence() -> None:

@@ -376,6 +376,7 @@ CREATE TABLE narrative_index_fit (
     base_articles INTEGER NOT NULL,
     base_expected REAL NOT NULL,
     prior_strength REAL NOT NULL,
+    null_strength REAL NOT NULL,
     iterations INTEGER NOT NULL,
     params TEXT NOT NULL,
     computed_at TEXT NOT NULL

@@ -22,6 +22,7 @@ from tracker.index.model import (
     change_test,
     count_surprise,
     fit_source_rates,
+    null_strength,
     posterior,
     prior_strength,
     rate_interval,
@@ -52,7 +53,7 @@ DAY_SOURCE_COLUMNS = ["narrative_id", "day", "feed_id", "articles"]
 RATE_COLUMNS = ["narrative_id", "feed_id", "member_articles", "scored_articles", "rate"]
 FIT_COLUMNS = [
     "narrative_id", "base_start", "base_end", "base_days", "base_articles", "base_expected",
-    "prior_strength", "iterations",
+    "prior_strength", "null_strength", "iterations",
 ]  # fmt: skip
 WEEK_COLUMNS = [
     "week", "narrative_id", "week_start", "week_end", "covered_days", "articles",
@@ -214,7 +215,9 @@ def _compute(
                     else prior_strength(o.to_numpy()[usable], (mu * e).to_numpy()[usable]))  # fmt: skip
         mean, low, high = posterior(o.to_numpy(), e.to_numpy(), mu.to_numpy(), strength, params.interval)
         publish = usable & (e.to_numpy() >= params.min_expected)
-        p_value, z = count_surprise(o.to_numpy(), (mu * e).to_numpy(), strength)
+        ordinary = (params.prior_strength if params.prior_strength is not None
+                    else null_strength(o.to_numpy()[usable], (mu * e).to_numpy()[usable]))  # fmt: skip
+        p_value, z = count_surprise(o.to_numpy(), (mu * e).to_numpy(), ordinary)
         got = own.reindex(day_keys)
         member_sources = got["member_sources"].fillna(0).astype(np.int64)
         stance_n = got["stance_articles"].fillna(0).astype(np.int64)
@@ -262,7 +265,7 @@ def _compute(
             "scored_articles": exposure.sum(axis=0).to_numpy(dtype=np.int64), "rate": pi,
         }))  # fmt: skip
         fits.append((narrative, base_start, base_end, int(base.sum()), int(o_all[base].sum()),
-                     float(e_all[base].sum()), strength, iterations))  # fmt: skip
+                     float(e_all[base].sum()), strength, ordinary, iterations))  # fmt: skip
     result.rows = pd.concat(rows, ignore_index=True)[INDEX_COLUMNS]
     result.rates = pd.concat(rates, ignore_index=True)[RATE_COLUMNS]
     result.fits = pd.DataFrame(fits, columns=FIT_COLUMNS)

@@ -34,6 +34,9 @@ TRAILING_PSEUDO = 5.0
 #: Bounds of the estimated prior strength: below 0.5 the prior is flatter than any data we
 #: have seen justifies; above 10,000 it pins every day to its trailing rate.
 PRIOR_STRENGTH_BOUNDS = (0.5, 10_000.0)
+#: Days this improbable (upper tail) under the fitted prior are set aside when the strength
+#: of ordinary days is fitted (:func:`null_strength`).
+TRIM_P = 0.01
 #: Convergence of the source-rate fit (largest change of any log rate in a Newton step).
 FIT_TOLERANCE = 1e-10
 FIT_MAX_ITERATIONS = 100
@@ -156,6 +159,31 @@ def prior_strength(members: FloatArray, prior_expected: FloatArray) -> float:
         options={"xatol": 1e-6},
     )  # fmt: skip
     return float(np.clip(np.exp(best.x), low, high))
+
+
+def null_strength(members: FloatArray, prior_expected: FloatArray, rounds: int = 10) -> float:
+    """Prior strength of ordinary days: :func:`prior_strength` refitted without the outliers.
+
+    News waves are part of a narrative's history, so the strength fitted on every day makes
+    the predictive tail heavy enough to explain them, and then no wave is surprising. As in
+    outbreak detection (the Farrington algorithm down-weights past outbreaks when it fits
+    its baseline), days whose count is improbable under the current fit (upper-tail
+    ``p < TRIM_P``) are set aside and the strength refitted on the others, until the set
+    stops changing. The surprise test uses this strength; the daily value keeps the one
+    fitted on every day (its prior should describe all days, waves included).
+    """
+    o = np.asarray(members, dtype=np.float64)
+    e = np.asarray(prior_expected, dtype=np.float64)
+    strength = prior_strength(o, e)
+    keep = np.ones(len(o), dtype=bool)
+    for _ in range(rounds):
+        p = stats.nbinom.sf(o - 1, strength, strength / (strength + e))
+        new = p >= TRIM_P
+        if np.array_equal(new, keep):
+            break
+        keep = new
+        strength = prior_strength(o[keep], e[keep])
+    return strength
 
 
 def posterior(
