@@ -91,17 +91,9 @@ def run_validate(settings: Settings, *, events_path: Path | None = None, null_da
     from tracker.index.study import StudyParams
     from tracker.index.validate import to_markdown, validate
 
-    if not settings.db_path.exists():
-        raise TrackerError(
-            f"No database at {settings.db_path}: run `tracker run` first, or point --db / TRACKER_DB "
-            "at an existing tracker database."
-        )
-    db = open_db(settings.db_path)
-    try:
+    with existing_db(settings) as db:
         result = validate(db.conn, events_path, models_dir=settings.models_dir,
                           params=StudyParams(null_days=null_days, seed=seed))
-    finally:
-        db.conn.close()
     try:
         settings.report_dir.mkdir(parents=True, exist_ok=True)
         path = settings.report_dir / f"validation-{result.last_day}.md"
@@ -116,6 +108,13 @@ def run_report(settings: Settings, *, week: str | None = None, pdf: bool = False
     """Write the weekly report from an existing database into ``settings.report_dir``."""
     from tracker.report.write import write_report
 
+    with existing_db(settings) as db:
+        return write_report(db, settings, week=week, out_dir=settings.report_dir, pdf=pdf)
+
+
+@contextmanager
+def existing_db(settings: Settings) -> Iterator[sqlite_utils.Database]:
+    """The database for a reading command (report, validate); an error if there is none."""
     if not settings.db_path.exists():
         raise TrackerError(
             f"No database at {settings.db_path}: run `tracker run` (or `tracker ingest`) first, "
@@ -123,7 +122,7 @@ def run_report(settings: Settings, *, week: str | None = None, pdf: bool = False
         )
     db = open_db(settings.db_path)
     try:
-        return write_report(db, settings, week=week, out_dir=settings.report_dir, pdf=pdf)
+        yield db
     finally:
         db.conn.close()
 

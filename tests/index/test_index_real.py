@@ -89,14 +89,17 @@ def test_real_feeds_give_a_row_per_narrative_per_covered_day(shared_data: Path, 
     assert not incremental.full and full.full
     assert after_incremental == strip_time(index_table(db), db)
 
-    # A row per narrative per day, from the first to the last covered day (10+ scored
-    # articles over all feeds); stale items in the first snapshots do not start it.
-    first, last = db.conn.execute(
-        "SELECT MIN(day), MAX(day) FROM (SELECT day FROM articles WHERE duplicate_of IS NULL "
-        "GROUP BY day HAVING COUNT(*) >= 10)"
-    ).fetchone()
+    # A row per narrative per day, from the first of seven consecutive covered days (10+
+    # scored articles over all feeds) to the last covered day; stale items in the first
+    # snapshots do not start it.
+    covered = [date.fromisoformat(r[0]) for r in db.conn.execute(
+        "SELECT day FROM articles WHERE duplicate_of IS NULL GROUP BY day HAVING COUNT(*) >= 10 ORDER BY day"
+    )]  # fmt: skip
+    starts = [d for i, d in enumerate(covered)
+              if covered[i:i + 7] == [date.fromordinal(d.toordinal() + k) for k in range(7)]]  # fmt: skip
+    first, last = starts[0].isoformat(), covered[-1].isoformat()
     oldest = db.conn.execute("SELECT MIN(day) FROM articles").fetchone()[0]
-    assert oldest < first
+    assert oldest < covered[0].isoformat() <= first
     span = (date.fromisoformat(last) - date.fromisoformat(first)).days + 1
     assert span > 290  # ten months of data
     assert (full.first_day, full.last_day, full.days) == (first, last, span)
