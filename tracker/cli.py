@@ -196,44 +196,94 @@ def run(ctx: click.Context, feeds_path: Path | None, from_dir: Path | None, forc
 @click.option("--since", metavar="YYYY-MM-DD",
               help="Recount articles only from this UTC day on (late articles); default: all.")
 @click.option("--min-articles", type=int,
-              help="A source-day with fewer articles is missing, not zero (default 2).")
+              help="Scored articles a day needs (all sources) to be covered (default 10).")
+@click.option("--min-expected", type=float,
+              help="Expected member articles an index value needs (default 5).")
 @click.option("--base-start", metavar="YYYY-MM-DD",
-              help="First day of the base window (scaling, mean 100); default: first day.")
-@click.option("--base-end", metavar="YYYY-MM-DD",
-              help="Last day of the base window; default: last day with data.")
-@click.option("--smooth-days", type=int, help="Trailing moving-average window (default 7).")
-@click.option("--z-window", type=int, help="Trailing days the z-score compares with (default 30).")
-@click.option("--spike-z", type=float, help="z-score from which a day is a spike (default 2.5).")
-@click.option("--spike-min-articles", type=int,
-              help="Member articles a spike day needs at least (default 3).")
+              help="First day of the base window (the index averages 100 over it); default: first day.")
+@click.option("--base-end", metavar="YYYY-MM-DD", help="Last day of the base window; default: last day.")
+@click.option("--prior-days", type=int, help="Trailing days the daily estimate is shrunk toward (default 28).")
+@click.option("--prior-strength", metavar="N|auto",
+              help="Prior strength in pseudo member articles (default auto: estimated from the data).")
+@click.option("--source-prior", type=float,
+              help="Pseudo articles pulling a thin source's rate toward the pooled rate (default 50).")
+@click.option("--interval", type=float, help="Central probability of the stored interval (default 0.9).")
+@click.option("--smooth-days", type=int, help="Days of the smoothed index (default 7).")
+@click.option("--spike-p", type=float,
+              help="One-sided p-value of the day's count a spike needs at most (default 0.001).")
+@click.option("--spike-min-articles", type=int, help="Member articles a spike needs (default 5).")
+@click.option("--spike-min-sources", type=int, help="Sources a spike's members come from (default 2).")
+@click.option("--mover-p", type=float, help="Two-sided p-value of a weekly mover (default 0.01).")
+@click.option("--mover-min-articles", type=int,
+              help="Member articles over the two weeks a mover needs (default 10).")
+@click.option("--stance-min-articles", type=int,
+              help="Members with a known stance a net stance needs (default 3).")
+@click.option("--reset-params", is_flag=True,
+              help="Forget the parameters stored in the database (back to defaults, env and options).")
 @click.option("--wait", type=float, default=0.0, show_default=True,
               help="Seconds to wait for another tracker process to release the database.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 @click.pass_context
 @handle_errors
-def index_command(ctx: click.Context, since: str | None, min_articles: int | None,
-                  base_start: str | None, base_end: str | None, smooth_days: int | None,
-                  z_window: int | None, spike_z: float | None,
-                  spike_min_articles: int | None, wait: float, as_json: bool) -> None:
-    """Recompute the daily narrative-intensity index (EPU method; see README)."""
-    # Imported here so that other commands do not pay for numpy at start-up.
+def index_command(ctx: click.Context, since: str | None, reset_params: bool, wait: float,
+                  as_json: bool, **options: Any) -> None:
+    """Recompute the daily narrative index (count model with source fixed effects; see README).
+
+    Parameters given here (or via TRACKER_INDEX_* variables) are stored in the database
+    and reused by later builds, including `tracker run`, until changed.
+    """
     from dataclasses import asdict
 
-    settings = get_settings(ctx, index_min_articles=min_articles, index_base_start=base_start,
-                            index_base_end=base_end, index_smooth_days=smooth_days,
-                            index_z_window=z_window, index_spike_z=spike_z,
-                            index_spike_min_articles=spike_min_articles)
-    summary = run_index(settings, since=since, wait=wait)
+    settings = get_settings(ctx, **{f"index_{k}": v for k, v in options.items()})
+    summary = run_index(settings, since=since, wait=wait, reset_params=reset_params)
     if as_json:
         click.echo(json.dumps(asdict(summary), indent=2))
-    elif not summary.rows:
-        click.echo(f"No index rows: no source-day has {settings.index_min_articles} or more "
-                   "articles. Ingest more, or lower --min-articles.")
-    else:
-        click.echo(f"Indexed {summary.narratives} narratives over {summary.days} days "
-                   f"({summary.first_day}..{summary.last_day}): {summary.rows} rows, "
-                   f"{summary.missing_days} missing days, {summary.spikes} spikes"
-                   + ("" if summary.full else f", recounted from {summary.since}") + ".")
+        return
+    if not summary.rows:
+        click.echo(f"No index rows: no day has {summary.params['min_articles']} or more scored "
+                   "articles. Ingest and enrich more, or lower --min-articles.")
+        return
+    click.echo(f"Indexed {summary.narratives} narratives over {summary.days} days "
+               f"({summary.first_day}..{summary.last_day}): {summary.rows} rows, "
+               f"{summary.missing_days} uncovered days, {summary.spikes} spike"
+               + ("" if summary.spikes == 1 else "s")
+               + ("" if summary.full else f", recounted from {summary.since}") + ".")
+    unscored = summary.articles - summary.scored_articles
+    if unscored:
+        click.echo(f"Note: {unscored} of {summary.articles} articles have no narrative scores yet "
+                   "and are left out; run `tracker enrich` to include them.")
+
+
+@cli.command("validate")
+@click.option("--events", "events_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Event calendar YAML (default: models/events.yaml, the shipped calendar).")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Directory for the Markdown summary (default reports/, env TRACKER_REPORTS).")
+@click.option("--null-days", type=click.IntRange(min=20), default=500, show_default=True,
+              help="Random days in each narrative's null distribution.")
+@click.option("--seed", type=int, default=20250101, show_default=True, help="Seed of the null draws.")
+@click.option("--json", "as_json", is_flag=True, help="Print every figure as JSON.")
+@click.pass_context
+@handle_errors
+def validate_command(ctx: click.Context, events_path: Path | None, out_dir: Path | None,
+                     null_days: int, seed: int, as_json: bool) -> None:
+    """Check the index against dated real events (event study with placebos) and list every spike.
+
+    Writes validation-<last day>.md; see README, "Validating the index".
+    """
+    from tracker.index.validate import summary_lines
+    from tracker.pipeline import run_validate
+
+    result, path = run_validate(get_settings(ctx, report_dir=out_dir), events_path=events_path,
+                                null_days=null_days, seed=seed)
+    if as_json:
+        click.echo(json.dumps({**result.as_dict(), "summary_path": str(path)}, indent=1,
+                              default=str))
+        return
+    for line in summary_lines(result.study.rates):
+        click.echo(line)
+    click.echo(f"{len(result.spikes)} spike" + ("" if len(result.spikes) == 1 else "s")
+               + f" listed with their headlines. Wrote {path}")
 
 
 @cli.command("report")

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from tracker.enrich.ray_engine import RayOptions
     from tracker.enrich.runner import EnrichSummary
     from tracker.index.store import IndexSummary
+    from tracker.index.validate import Validation
     from tracker.learn.discover import DiscoverParams
     from tracker.learn.discover_store import RunSummary
     from tracker.learn.stories import StorySummary
@@ -89,12 +90,46 @@ def _enrich(db: sqlite_utils.Database, settings: Settings, *, limit: int | None 
                               progress=progress, max_sentences=settings.fulltext_sentences)
 
 
-def run_index(settings: Settings, *, since: str | None = None, wait: float = 0.0) -> IndexSummary:
+def run_index(settings: Settings, *, since: str | None = None, wait: float = 0.0,
+              reset_params: bool = False) -> IndexSummary:
     """Recompute the narrative index (from ``since`` on) under the write lock."""
     from tracker.index.store import build_index
 
     with locked_db(settings, wait=wait) as db:
-        return build_index(db, settings, since=since)
+        _require_scores(db.conn)
+        return build_index(db, settings, since=since, reset_params=reset_params)
+
+
+def _require_scores(conn: sqlite3.Connection) -> None:
+    """Refuse to index articles that were never enriched, and say what to run."""
+    if conn.execute("SELECT 1 FROM articles LIMIT 1").fetchone() is None:
+        return  # an empty database builds an empty index
+    if conn.execute("SELECT 1 FROM article_narratives LIMIT 1").fetchone() is None:
+        articles = conn.execute("SELECT COUNT(*) FROM articles WHERE duplicate_of IS NULL").fetchone()[0]
+        raise TrackerError(
+            f"The database holds {articles} articles but none has narrative scores yet, so there "
+            "is nothing to index: run `tracker enrich` first, then `tracker index` (or `tracker run`, "
+            "which ingests, enriches and indexes)."
+        )
+
+
+def run_validate(settings: Settings, *, events_path: Path | None = None, null_days: int = 500,
+                 seed: int = 20250101) -> tuple[Validation, Path]:
+    """Run the event study on the stored index; write the Markdown summary into ``report_dir``."""
+    from tracker.index.study import StudyParams
+    from tracker.index.validate import to_markdown, validate
+
+    with existing_db(settings) as db:
+        result = validate(db.conn, events_path, models_dir=settings.models_dir,
+                          params=StudyParams(null_days=null_days, seed=seed))
+    try:
+        settings.report_dir.mkdir(parents=True, exist_ok=True)
+        path = settings.report_dir / f"validation-{result.last_day}.md"
+        path.write_text(to_markdown(result), encoding="utf-8")
+    except OSError as exc:
+        raise TrackerError(f"Cannot write the summary into {settings.report_dir}: {exc}. "
+                           "Choose another --out directory.") from None
+    return result, path
 
 
 def run_stories(settings: Settings, *, full: bool = False, threshold: float | None = None,
@@ -139,6 +174,13 @@ def run_report(settings: Settings, *, week: str | None = None, pdf: bool = False
     """Write the weekly report from an existing database into ``settings.report_dir``."""
     from tracker.report.write import write_report
 
+    with existing_db(settings) as db:
+        return write_report(db, settings, week=week, out_dir=settings.report_dir, pdf=pdf)
+
+
+@contextmanager
+def existing_db(settings: Settings) -> Iterator[sqlite_utils.Database]:
+    """The database for a reading command (report, validate); an error if there is none."""
     if not settings.db_path.exists():
         raise TrackerError(
             f"No database at {settings.db_path}: run `tracker run` (or `tracker ingest`) first, "
@@ -146,7 +188,7 @@ def run_report(settings: Settings, *, week: str | None = None, pdf: bool = False
         )
     db = open_db(settings.db_path)
     try:
-        return write_report(db, settings, week=week, out_dir=settings.report_dir, pdf=pdf)
+        yield db
     finally:
         db.conn.close()
 

@@ -112,6 +112,17 @@ def make_tracker_db(path: Path) -> None:
                      index_value(narrative, n), 3.1 if spike(narrative, n) else 0.1,
                      spike(narrative, n), created),
                 )
+        # Weekly table (ISO weeks 2026-W03 and W04): rates is a significant mover in W04.
+        for week, start, end in (("2026-W03", "2026-01-12", "2026-01-18"), ("2026-W04", "2026-01-19", "2026-01-25")):
+            for narrative, z in (("rates", 4.0), ("ai_capex", -1.0), ("gold", 0.5)):
+                latest = week == "2026-W04"
+                conn.execute(
+                    "INSERT INTO narrative_weekly (week, narrative_id, week_start, week_end, covered_days, "
+                    "articles, total_articles, member_sources, expected_articles, index_value, change_z, "
+                    "mover, computed_at) VALUES (?, ?, ?, ?, 7, 20, 100, 3, 20.0, 100.0, ?, ?, ?)",
+                    (week, narrative, start, end, z if latest else 0.0, int(latest and narrative == "rates"),
+                     created),
+                )
         for (narrative, entity), per_day in ENTITY_DAILY.items():
             for n in range(DAYS - 14, DAYS):
                 if per_day(n):
@@ -279,6 +290,14 @@ def test_query_narratives_on_day(client: Client) -> None:
     latest = client.rows("narratives_on_day", day="")
     assert {r["day"] for r in latest} == {LAST_DAY}
     assert len(latest) == 3
+
+
+def test_query_weekly_movers(client: Client) -> None:
+    rows = client.rows("weekly_movers", day="")
+    assert [r["narrative_id"] for r in rows] == ["rates", "ai_capex", "gold"]  # mover, then |z|
+    assert rows[0]["mover"] == 1 and rows[0]["week"] == "2026-W04"
+    earlier = client.rows("weekly_movers", day="2026-01-14")
+    assert {r["week"] for r in earlier} == {"2026-W03"} and not any(r["mover"] for r in earlier)
 
 
 def test_query_top_movers(client: Client) -> None:
@@ -464,7 +483,7 @@ def test_table_pages_have_facets_labels_and_search(client: Client) -> None:
 
 def test_table_html_shows_column_descriptions(client: Client) -> None:
     html = client.get(f"/{DATABASE_NAME}/narrative_index").text
-    assert "Trailing 7-day mean of index_value" in html
+    assert "expected member articles over the trailing 7 days" in html
 
 
 # --- charts ------------------------------------------------------------------------------

@@ -491,6 +491,146 @@ CREATE TABLE story_builds (
 """
 
 
+#: Per-article stance toward each narrative, in [-1, 1], NULL when unknown (issue 13; the
+#: same migration lands from the narratives branch, identical name and SQL).
+M0030_NARRATIVE_STANCE = (
+    "ALTER TABLE article_narratives ADD COLUMN stance REAL; "
+    "ALTER TABLE article_narratives ADD COLUMN stance_evidence TEXT;"
+)
+
+
+#: The count-model index (issue 14): coverage per day and per source-day, sparse member
+#: counts with stance, each source's usual rate, each narrative's fit, the weekly table,
+#: and the index parameters a database remembers. The old share-scaling tables go; the
+#: index table is rebuilt (derived data: the next ``tracker index`` or ``tracker run``
+#: recomputes it whole).
+M0040_INDEX_COUNTS = """
+DROP TABLE narrative_source_daily;
+DROP TABLE narrative_source_scale;
+DROP TABLE narrative_index_base;
+DROP TABLE narrative_index;
+CREATE TABLE source_daily (
+    day TEXT NOT NULL,
+    feed_id INTEGER NOT NULL REFERENCES feeds(id),
+    articles INTEGER NOT NULL,
+    scored_articles INTEGER NOT NULL,
+    PRIMARY KEY (day, feed_id)
+) WITHOUT ROWID;
+CREATE TABLE coverage_daily (
+    day TEXT PRIMARY KEY,
+    articles INTEGER NOT NULL,
+    scored_articles INTEGER NOT NULL,
+    sources INTEGER NOT NULL,
+    covered INTEGER NOT NULL
+);
+CREATE TABLE narrative_source_daily (
+    narrative_id TEXT NOT NULL REFERENCES narratives(id),
+    day TEXT NOT NULL,
+    feed_id INTEGER NOT NULL REFERENCES feeds(id),
+    articles INTEGER NOT NULL,
+    weighted_articles REAL NOT NULL,
+    stance_sum REAL NOT NULL,
+    stance_articles INTEGER NOT NULL,
+    model_version TEXT,
+    PRIMARY KEY (narrative_id, day, feed_id)
+) WITHOUT ROWID;
+CREATE INDEX idx_narrative_source_daily_day ON narrative_source_daily(day);
+CREATE TABLE narrative_source_rate (
+    narrative_id TEXT NOT NULL REFERENCES narratives(id),
+    feed_id INTEGER NOT NULL REFERENCES feeds(id),
+    member_articles INTEGER NOT NULL,
+    scored_articles INTEGER NOT NULL,
+    rate REAL NOT NULL,
+    computed_at TEXT NOT NULL,
+    PRIMARY KEY (narrative_id, feed_id)
+);
+CREATE TABLE narrative_index_fit (
+    narrative_id TEXT PRIMARY KEY REFERENCES narratives(id),
+    first_day TEXT,
+    last_day TEXT,
+    base_start TEXT NOT NULL,
+    base_end TEXT NOT NULL,
+    base_days INTEGER NOT NULL,
+    base_articles INTEGER NOT NULL,
+    base_expected REAL NOT NULL,
+    prior_strength REAL NOT NULL,
+    null_strength REAL NOT NULL,
+    iterations INTEGER NOT NULL,
+    params TEXT NOT NULL,
+    computed_at TEXT NOT NULL
+);
+CREATE TABLE narrative_index (
+    day TEXT NOT NULL,
+    narrative_id TEXT NOT NULL REFERENCES narratives(id),
+    covered INTEGER NOT NULL DEFAULT 1,
+    articles INTEGER NOT NULL,
+    weighted_articles REAL NOT NULL,
+    total_articles INTEGER NOT NULL,
+    sources INTEGER NOT NULL,
+    member_sources INTEGER NOT NULL DEFAULT 0,
+    share REAL,
+    weighted_share REAL,
+    expected_articles REAL,
+    prior_index REAL,
+    index_value REAL,
+    index_low REAL,
+    index_high REAL,
+    smoothed_7d REAL,
+    zscore REAL,
+    p_value REAL,
+    spike INTEGER NOT NULL DEFAULT 0,
+    rising_sources INTEGER,
+    net_stance REAL,
+    stance_articles INTEGER NOT NULL DEFAULT 0,
+    model_version TEXT,
+    computed_at TEXT NOT NULL,
+    PRIMARY KEY (day, narrative_id)
+);
+CREATE INDEX idx_narrative_index_narrative ON narrative_index(narrative_id, day);
+CREATE INDEX idx_narrative_index_spike ON narrative_index(spike, narrative_id, day);
+CREATE TABLE narrative_weekly (
+    week TEXT NOT NULL,
+    narrative_id TEXT NOT NULL REFERENCES narratives(id),
+    week_start TEXT NOT NULL,
+    week_end TEXT NOT NULL,
+    covered_days INTEGER NOT NULL,
+    articles INTEGER NOT NULL,
+    total_articles INTEGER NOT NULL,
+    member_sources INTEGER NOT NULL,
+    expected_articles REAL NOT NULL,
+    share REAL,
+    index_value REAL,
+    index_low REAL,
+    index_high REAL,
+    prev_index REAL,
+    change REAL,
+    change_z REAL,
+    change_p REAL,
+    mover INTEGER NOT NULL DEFAULT 0,
+    net_stance REAL,
+    stance_articles INTEGER NOT NULL DEFAULT 0,
+    computed_at TEXT NOT NULL,
+    PRIMARY KEY (narrative_id, week)
+);
+CREATE INDEX idx_narrative_weekly_week ON narrative_weekly(week_end, narrative_id);
+CREATE TABLE index_settings (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL,
+    set_at TEXT NOT NULL
+);
+-- Counting reads narrow covering indexes, never the wide article rows: articles per
+-- source and day in day order, articles looked up by id (in id order, from the narrative
+-- rows), and the member rows alone with what the counts need (a partial index: members
+-- are a small part of article_narratives).
+CREATE INDEX idx_articles_day_duplicate ON articles(day, feed_id, duplicate_of);
+CREATE INDEX idx_articles_id_day ON articles(id, duplicate_of, day, feed_id);
+CREATE INDEX idx_article_narratives_members
+    ON article_narratives(narrative_id, article_id, score, stance, model_version) WHERE is_member = 1;
+-- Entities per member article: only linked mentions count (a quarter of them on real feeds).
+CREATE INDEX idx_mentions_linked ON mentions(article_id, entity_id) WHERE entity_id IS NOT NULL;
+"""
+
+
 MIGRATIONS: list[Migration] = [
     ("0001_ingest", M0001_INGEST),
     ("0002_articles_fts", M0002_ARTICLES_FTS),
@@ -506,4 +646,6 @@ MIGRATIONS: list[Migration] = [
     ("0020_fulltext", M0020_FULLTEXT),
     ("0080_discover", M0080_DISCOVER),
     ("0081_story_clusters", M0081_STORY_CLUSTERS),
+    ("0030_narrative_stance", M0030_NARRATIVE_STANCE),
+    ("0040_index_counts", M0040_INDEX_COUNTS),
 ]

@@ -32,18 +32,24 @@ class Settings:
     concurrency: int = 8
     #: Window for the per-source normalised-title duplicate check.
     title_dedupe_days: int = 3
-    #: Index (tracker/index.py): a source-day with fewer articles is missing, not zero.
-    index_min_articles: int = 2
-    #: Base window for per-source scaling and the rescale to 100 (None = whole history).
+    #: Index parameters given on the command line (tracker/index/params.py has the defaults
+    #: and meanings). None = not given: the value stored in the database, set through a
+    #: TRACKER_INDEX_* environment variable, or the default applies.
+    index_min_articles: int | None = None
+    index_min_expected: float | None = None
     index_base_start: str | None = None
     index_base_end: str | None = None
-    index_smooth_days: int = 7
-    #: Trailing window (days before t) for the z-score, and the days it needs with data.
-    index_z_window: int = 30
-    index_z_min_periods: int = 7
-    index_spike_z: float = 2.5
-    #: A spike also needs this many member articles that day (one story is not a wave).
-    index_spike_min_articles: int = 3
+    index_prior_days: int | None = None
+    index_prior_strength: float | str | None = None
+    index_source_prior: float | None = None
+    index_interval: float | None = None
+    index_smooth_days: int | None = None
+    index_spike_p: float | None = None
+    index_spike_min_articles: int | None = None
+    index_spike_min_sources: int | None = None
+    index_mover_p: float | None = None
+    index_mover_min_articles: int | None = None
+    index_stance_min_articles: int | None = None
     #: Full text (tracker/ingest/fulltext.py): seconds between two requests to one host (at
     #: least; a larger robots.txt Crawl-delay wins), one request at a time per host.
     fulltext_min_delay: float = 3.0

@@ -1,5 +1,8 @@
-"""Stage 3, index: per-article narrative scores in, the daily narrative-intensity index out.
+"""Stage 3, index: per-article narrative scores in, the daily narrative index and its validation out.
 
-Pure functions compute the series from counts (:mod:`tracker.index.build` reads the
-counts from the database and writes every intermediate figure back).
+Counts of scored and member articles per source and day go in; out come the coverage day
+table, each source's usual rate, the daily index with its interval, surprise, spikes and
+net stance, the weekly table with movers (``compute``/``model``, pure; ``store`` reads the
+counts and writes every figure in one transaction; ``params`` the remembered parameters),
+and the event study of ``tracker validate`` (``events``, ``study``, ``validate``).
 """

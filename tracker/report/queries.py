@@ -48,7 +48,7 @@ SELECT
     WHERE +duplicate_of IS NULL AND day BETWEEN :week_start AND :week_end) AS week_feeds,
   (SELECT MIN(day) FROM narrative_index) AS index_first_day,
   (SELECT MAX(day) FROM narrative_index) AS index_last_day,
-  (SELECT COUNT(index_value) FROM narrative_index
+  (SELECT COUNT(*) FROM narrative_index
     WHERE day BETWEEN :week_start AND :week_end) AS week_index_values
 """,
 )
