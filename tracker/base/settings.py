@@ -27,6 +27,12 @@ class Settings:
     total_timeout: float = 60.0
     max_bytes: int = 10 * 1024 * 1024
     max_redirects: int = 5
+    #: Attempts per fetch for 429/503 answers and connection resets (1 = no retries), all
+    #: within ``total_timeout``; the pause is the server's Retry-After, else exponential
+    #: backoff from ``retry_wait`` seconds (plus up to as much jitter) to ``retry_wait_max``.
+    retry_attempts: int = 3
+    retry_wait: float = 1.0
+    retry_wait_max: float = 10.0
     concurrency: int = 8
     #: Window for the per-source normalised-title duplicate check.
     title_dedupe_days: int = 3

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import sqlite3
+import time
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -14,7 +15,7 @@ from tracker.base.db import transaction
 from tracker.base.errors import TrackerError
 from tracker.base.settings import Settings
 from tracker.ingest.feeds import FeedConfig
-from tracker.ingest.fetch import FetchResult
+from tracker.ingest.fetch import FetchResult, read_local_file
 from tracker.ingest.normalize import body_hash
 from tracker.ingest.parse import ParsedFeed, normalize_entries, parse_document
 from tracker.ingest.runner import _STAMP, SNAPSHOT_SUFFIXES, FeedOutcome, IngestSummary, _finish, _progress, store_fetch
@@ -114,11 +115,9 @@ def _stored_guids(conn: sqlite3.Connection, feed_id: int, parsed: ParsedFeed) ->
 
 def _replay_file(conn: sqlite3.Connection, settings: Settings, feed_id: int, name: str,
                  path: Path, run_id: int) -> FeedOutcome | None:
-    read_error: str | None = None
-    try:
-        body = path.read_bytes()
-    except OSError as exc:
-        body, read_error = b"", f"cannot read snapshot: {exc}"
+    # The same size cap and wall-clock budget as a fetch: a 300 MB file is a failed fetch, not 300 MB of memory.
+    body, problem = read_local_file(path, settings.max_bytes, time.monotonic() + settings.total_timeout,
+                                    settings.total_timeout)
     raw_hash = body_hash(body)
     snapshot = str(path.resolve())
     done = conn.execute(
@@ -128,8 +127,9 @@ def _replay_file(conn: sqlite3.Connection, settings: Settings, feed_id: int, nam
         return None
     fetch: FetchResult | None = None
     parsed: ParsedFeed | None = None
-    if read_error:
-        fetch = FetchResult(url=path.resolve().as_uri(), status="failed", error_kind="io", error=read_error)
+    if problem is not None:
+        fetch = FetchResult(url=path.resolve().as_uri(), status="failed", error_kind=problem[0],
+                            error=f"cannot replay snapshot: {problem[1]}")
         fetched_at = datetime.now(UTC)
     else:
         # No base URL: the archive's file path says nothing about the publisher's links.
