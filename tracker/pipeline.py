@@ -12,13 +12,13 @@ from typing import TYPE_CHECKING, Any
 
 import sqlite_utils
 
-from tracker.base.db import open_db
-from tracker.base.errors import TrackerError
+from tracker.base.db import check_tracker_database, check_writable, open_db, transaction
 from tracker.base.lock import write_lock
 from tracker.base.settings import Settings
 from tracker.ingest.feeds import load_feeds_config
 from tracker.ingest.replay import replay_dir
 from tracker.ingest.runner import IngestSummary, ingest_feeds
+from tracker.ingest.store import abort_unfinished_runs
 
 if TYPE_CHECKING:
     from tracker.enrich.runner import EnrichSummary
@@ -28,10 +28,19 @@ if TYPE_CHECKING:
 
 @contextmanager
 def locked_db(settings: Settings, *, wait: float = 0.0) -> Iterator[sqlite_utils.Database]:
-    """The database, opened (migrated) under the write lock, closed afterwards."""
+    """The database, opened (migrated) under the write lock, closed afterwards.
+
+    Some other SQLite file is refused before anything is written beside it; a read-only
+    database is refused with a fix. Runs a killed process left unfinished are marked
+    aborted (holding the lock, no other writer can be running).
+    """
+    check_tracker_database(settings.db_path)
     with write_lock(settings.db_path, wait=wait):
+        check_writable(settings.db_path)
         db = open_db(settings.db_path)
         try:
+            with transaction(db.conn):
+                abort_unfinished_runs(db.conn)
             yield db
         finally:
             db.conn.close()
@@ -73,11 +82,7 @@ def run_report(settings: Settings, *, week: str | None = None, pdf: bool = False
     """Write the weekly report from an existing database into ``settings.report_dir``."""
     from tracker.report.write import write_report
 
-    if not settings.db_path.exists():
-        raise TrackerError(
-            f"No database at {settings.db_path}: run `tracker run` (or `tracker ingest`) first, "
-            "or point --db / TRACKER_DB at an existing tracker database."
-        )
+    check_tracker_database(settings.db_path, allow_new=False)
     db = open_db(settings.db_path)
     try:
         return write_report(db, settings, week=week, out_dir=settings.report_dir, pdf=pdf)

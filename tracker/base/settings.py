@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import math
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from tracker import __version__
+from tracker.base.errors import ConfigError
 
 
 @dataclass(frozen=True)
@@ -65,11 +68,33 @@ _ENV_MAP: dict[str, tuple[str, type]] = {
 }
 
 
+#: What a numeric environment variable must be, said in the error message.
+_ENV_RULES: dict[type, tuple[Callable[[Any], bool], str, str]] = {
+    int: (lambda v: v >= 1, "a whole number >= 1", "8"),
+    float: (lambda v: math.isfinite(v) and v > 0, "a number of seconds > 0", "20"),
+}
+
+
+def _env_value(var: str, raw: str, kind: type) -> Any:
+    """Convert one environment variable, or raise ConfigError naming it and the fix."""
+    if kind is Path or kind is str:
+        return kind(raw)
+    check, wanted, example = _ENV_RULES[kind]
+    try:
+        value = kind(raw.strip())
+    except ValueError:
+        value = None
+    if value is None or not check(value):
+        raise ConfigError(f"environment variable {var}={raw!r} is not {wanted}. "
+                          f"Fix: set it to e.g. {var}={example}, or unset it for the default")
+    return value
+
+
 def load_settings(env: dict[str, str] | None = None, **overrides: Any) -> Settings:
     """Layer environment variables and explicit overrides over the packaged defaults."""
     env = dict(os.environ) if env is None else env
     values: dict[str, Any] = {}
     for var, (name, kind) in _ENV_MAP.items():
         if env.get(var):
-            values[name] = kind(env[var])
+            values[name] = _env_value(var, env[var], kind)
     return Settings().with_overrides(**values).with_overrides(**overrides)

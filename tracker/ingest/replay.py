@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import logging
 import re
 import sqlite3
 import time
@@ -24,20 +26,60 @@ from tracker.ingest.store import (
     upsert_feed,
 )
 
+log = logging.getLogger(__name__)
+
+
+#: Most bytes of a ``.json`` file read to decide whether it is a JSON Feed.
+JSON_SNIFF_BYTES = 10 * 1024 * 1024
+
+
+def is_json_feed(path: Path) -> bool:
+    """True when a ``.json`` file is a JSON Feed (jsonfeed.org: a ``version`` URL and ``items``),
+    not some other JSON such as an archive's ``stats.json``."""
+    try:
+        with path.open("rb") as handle:
+            data = json.loads(handle.read(JSON_SNIFF_BYTES + 1)[:JSON_SNIFF_BYTES])
+    except (OSError, ValueError):
+        return False
+    return (isinstance(data, dict) and str(data.get("version", "")).startswith("https://jsonfeed.org/version/")
+            and isinstance(data.get("items"), list))
+
+
+def feed_name(directory: Path, folder: Path) -> str:
+    """The feed a snapshot folder replays into: its path below ``directory``, normalised."""
+    rel_parent = folder.relative_to(directory)
+    raw = "_".join(rel_parent.parts) if rel_parent.parts else directory.name
+    return re.sub(r"[^a-z0-9_\-]+", "_", raw.lower()).strip("_") or "snapshots"
+
 
 def snapshot_files(directory: Path) -> Iterator[tuple[str, Path]]:
     """(feed name, file) for every snapshot under ``directory``, in a stable order.
 
     The feed name is the file's folder relative to ``directory`` (``daily/ft_home/x.xml``
-    -> ``ft_home``); files directly in ``directory`` take its own name.
+    -> ``ft_home``); files directly in ``directory`` take its own name. Only regular
+    files count, and a ``.json`` file only when it is a JSON Feed.
     """
     for path in sorted(p for p in directory.rglob("*") if p.is_file()):
         if path.suffix.lower() not in SNAPSHOT_SUFFIXES or path.name.startswith("."):
             continue
-        rel_parent = path.parent.relative_to(directory)
-        raw = "_".join(rel_parent.parts) if rel_parent.parts else directory.name
-        name = re.sub(r"[^a-z0-9_\-]+", "_", raw.lower()).strip("_") or "snapshots"
-        yield name, path
+        if path.suffix.lower() == ".json" and not is_json_feed(path):
+            log.info("not a JSON Feed, not replayed: %s", path)
+            continue
+        yield feed_name(directory, path.parent), path
+
+
+def check_feed_folders(files: Iterable[tuple[str, Path]]) -> dict[str, Path]:
+    """The one folder behind each feed name; two folders that normalise to one name are an error
+    (``FT Home/`` and ``ft_home/`` would otherwise be merged into one feed)."""
+    folders: dict[str, Path] = {}
+    for name, path in files:
+        seen = folders.setdefault(name, path.parent)
+        if seen != path.parent:
+            raise TrackerError(
+                f"the folders {seen} and {path.parent} would both replay into the feed {name!r}, mixing two "
+                "archives. Fix: rename one of them (feed names are folder names in lower case, other "
+                "characters as '_'), or replay them separately into different databases")
+    return folders
 
 
 def snapshot_time(path: Path, parsed: ParsedFeed | None) -> datetime:
@@ -76,12 +118,10 @@ def replay_dir(
     if not todo:
         raise TrackerError(f"no snapshot files ({', '.join(SNAPSHOT_SUFFIXES)}) found under {directory}. "
                            "Fix: point --from-dir at the folder that holds them")
+    folders = check_feed_folders(todo)
     conn = db.conn
     with transaction(conn):
         run_id = start_run(conn, f"replay {directory}")
-        folders: dict[str, Path] = {}
-        for name, path in todo:
-            folders.setdefault(name, path.parent)
         ids: dict[str, int] = {}
         for name, folder in sorted(folders.items()):
             # A feed already known (say, live from feeds.yaml) keeps its URL and settings:
@@ -89,7 +129,7 @@ def replay_dir(
             row = conn.execute("SELECT id FROM feeds WHERE name = ?", (name,)).fetchone()
             ids[name] = int(row[0]) if row else upsert_feed(
                 conn, FeedConfig(name=name, url=folder.resolve().as_uri()))
-    summary = IngestSummary(run_id=run_id)
+    summary = IngestSummary(run_id=run_id, replay=True)
     with _progress(todo, f"Replaying {directory.name or directory}", progress) as items:
         for name, path in items:
             outcome = _replay_file(conn, settings, ids[name], name, path, run_id)
@@ -141,4 +181,5 @@ def _replay_file(conn: sqlite3.Connection, settings: Settings, feed_id: int, nam
                               settings=settings, source="replay", snapshot_path=snapshot,
                               raw_hash=raw_hash, nbytes=len(body))
     outcome.feed = name
+    outcome.snapshot = str(path)
     return outcome

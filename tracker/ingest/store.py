@@ -63,6 +63,29 @@ def start_run(conn: sqlite3.Connection, command: str) -> int:
     return int(cur.lastrowid or 0)
 
 
+def abort_unfinished_runs(conn: sqlite3.Connection) -> list[int]:
+    """Mark runs that a killed process left unfinished as ``aborted``; return their ids.
+
+    Call only while holding the write lock: then no other process can be running one.
+    A run's end is taken as its last fetch's end (else its start), and its counts from
+    the fetches it completed.
+    """
+    aborted = [int(row[0]) for row in conn.execute("SELECT id FROM runs WHERE finished_at IS NULL ORDER BY id")]
+    for run_id in aborted:
+        feeds, failed, fetches, new, last = conn.execute(
+            "SELECT COUNT(DISTINCT feed_id), COUNT(DISTINCT CASE WHEN status = 'failed' THEN feed_id END), "
+            "COUNT(*), COALESCE(SUM(items_new), 0), MAX(finished_at) FROM fetches WHERE run_id = ?",
+            (run_id,)).fetchone()
+        summary = {"aborted": True, "noticed_at": utcnow(), "fetches_done": fetches,
+                   "note": "the process stopped (killed or crashed) before the run finished; "
+                           "every fetch it recorded is complete"}
+        conn.execute(
+            "UPDATE runs SET status = 'aborted', finished_at = COALESCE(?, started_at), feeds_ok = ?, "
+            "feeds_failed = ?, articles_new = ?, summary = ? WHERE id = ?",
+            (last, feeds - failed, failed, new, json.dumps(summary), run_id))
+    return aborted
+
+
 def finish_run(conn: sqlite3.Connection, run_id: int, *, status: str, feeds_ok: int,
                feeds_failed: int, articles_new: int, summary: dict[str, Any]) -> None:
     """Record how a run ended."""
