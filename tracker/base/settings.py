@@ -39,6 +39,8 @@ class Settings:
     concurrency: int = 8
     #: Window for the per-source normalised-title duplicate check.
     title_dedupe_days: int = 3
+    #: Window for the same-title-and-text duplicate check (weekly columns repeat their stock text).
+    content_dedupe_days: int = 7
     #: Index (tracker/index.py): a source-day with fewer articles is missing, not zero.
     index_min_articles: int = 2
     #: Base window for per-source scaling and the rescale to 100 (None = whole history).

@@ -190,7 +190,8 @@ def store_fetch(
     state: dict[str, Any] = {"last_fetched_at": fetched_iso}
     if parsed is not None and status != "failed":
         stats = save_entries(conn, feed_id, fetch_id, parsed.entries, fetched_iso,
-                             window_days=settings.title_dedupe_days)
+                             window_days=settings.title_dedupe_days,
+                             content_window_days=settings.content_dedupe_days)
         update_fetch(conn, fetch_id, items_new=stats.new, items_duplicate=stats.duplicates)
         outcome.items_seen, outcome.items_new, outcome.items_duplicate = (
             parsed.items_seen, stats.new, stats.duplicates)

@@ -18,7 +18,12 @@ from tracker.ingest.parse import Entry
 
 #: Titles shorter than this are too generic ("Markets live") to prove two items are one story.
 MIN_TITLE_WORDS_FOR_DEDUPE = 4
-
+#: Title plus text shorter than this ("What to know about the report.") is too generic for
+#: the content rule, and a text shorter than this too generic to prove a shared link is one story.
+MIN_CONTENT_WORDS_FOR_DEDUPE = 10
+#: How many earlier items sharing a link are compared by text (a newsroom page can be the link of
+#: thousands of items; true copies of a story sit among the first few).
+URL_CANDIDATES = 50
 
 @dataclass
 class SaveStats:
@@ -122,15 +127,40 @@ def _shift(day: str, days: int) -> str:
     return (date.fromisoformat(day) + timedelta(days=days)).isoformat()
 
 
+def body_key(content_text: str | None, summary: str | None) -> str:
+    """An item's text (full text, else summary) normalised for comparison: case and spacing folded."""
+    return " ".join((content_text or summary or "").casefold().split())
+
+
 def find_duplicate(
-    conn: sqlite3.Connection, feed_id: int, entry: Entry, window_days: int
+    conn: sqlite3.Connection, feed_id: int, entry: Entry, window_days: int, content_window_days: int = 7
 ) -> tuple[int, str] | None:
-    """The stored article this entry repeats, and why: same URL, same content, or same title nearby."""
-    checks: list[tuple[str, str, tuple[Any, ...]]] = []
+    """The stored article this entry repeats, and why; None for a new story.
+
+    - ``url``: same canonical URL and the same story there: same title and text, or the same
+      title (at least four words), or the same text (at least ten words). Distinct items
+      that share one link (a newsroom or home page) are not duplicates.
+    - ``content``: same normalised title and text, at least ten words in all, within
+      ``content_window_days`` (a weekly column keeps its title and stock text for months).
+    - ``title_same_source`` / ``title_cross_source``: the same title of at least four words
+      within ``window_days``, in the same feed or another one.
+    """
+    body = body_key(entry.content_text, entry.summary)
+    title_words = len(entry.title_key.split()) if entry.title_key else 0
     if entry.canonical_url:
-        checks.append(("url", "canonical_url = ?", (entry.canonical_url,)))
-    checks.append(("content", "content_hash = ?", (entry.content_hash,)))
-    if entry.title_key and len(entry.title_key.split()) >= MIN_TITLE_WORDS_FOR_DEDUPE:
+        for art_id, root, chash, tkey, content_text, summary in conn.execute(
+                "SELECT id, duplicate_of, content_hash, title_key, content_text, summary FROM articles "
+                "WHERE canonical_url = ? ORDER BY id LIMIT ?", (entry.canonical_url, URL_CANDIDATES)):
+            if (chash == entry.content_hash
+                    or (title_words >= MIN_TITLE_WORDS_FOR_DEDUPE and tkey == entry.title_key)
+                    or (len(body.split()) >= MIN_CONTENT_WORDS_FOR_DEDUPE and body_key(content_text, summary) == body)):
+                return int(root or art_id), "url"
+    checks: list[tuple[str, str, tuple[Any, ...]]] = []
+    if title_words + len(body.split()) >= MIN_CONTENT_WORDS_FOR_DEDUPE:
+        checks.append(("content", "content_hash = ? AND day BETWEEN ? AND ?",
+                       (entry.content_hash, _shift(entry.day, -content_window_days),
+                        _shift(entry.day, content_window_days))))
+    if entry.title_key and title_words >= MIN_TITLE_WORDS_FOR_DEDUPE:
         window = (entry.title_key, _shift(entry.day, -window_days), _shift(entry.day, window_days))
         checks.append(("title_same_source", "title_key = ? AND day BETWEEN ? AND ? AND feed_id = ?",
                        (*window, feed_id)))
@@ -153,6 +183,7 @@ def save_entries(
     fetched_at: str,
     *,
     window_days: int = 3,
+    content_window_days: int = 7,
 ) -> SaveStats:
     """Store entries not seen before; repeats of a stored story are kept but point at it."""
     stats = SaveStats(seen=len(entries))
@@ -163,7 +194,7 @@ def save_entries(
         if exists:
             stats.already_stored += 1
             continue
-        duplicate = find_duplicate(conn, feed_id, entry, window_days)
+        duplicate = find_duplicate(conn, feed_id, entry, window_days, content_window_days)
         conn.execute(
             "INSERT INTO articles (feed_id, fetch_id, guid, item_key, url, canonical_url, title, "
             "summary, content_text, author, published_at, published_raw, date_flag, day, fetched_at, "
