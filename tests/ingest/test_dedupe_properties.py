@@ -20,7 +20,7 @@ from tests.feedserver import rss
 from tracker.base.db import open_db, transaction
 from tracker.ingest import store
 from tracker.ingest.feeds import FeedConfig
-from tracker.ingest.normalize import TRACKING_PARAMS, canonical_url, iso_utc, normalize_date
+from tracker.ingest.normalize import TRACKING_PARAMS, canonical_url, identifies_article, iso_utc, normalize_date
 from tracker.ingest.parse import Entry, parse_feed
 
 FETCHED = datetime(2026, 11, 20, 12, tzinfo=UTC)
@@ -110,7 +110,7 @@ def test_dedupe_invariants_hold_in_any_order(
         apart = abs((date.fromisoformat(a[8]) - date.fromisoformat(g[8])).days)
         body = store.body_key(a[6], a[7])
         if reason == "url":
-            return a[3] == g[3] and (a[4] == g[4] or (a[5] == g[5] and words(a[5]) >= 4)
+            return a[3] == g[3] and (identifies_article(a[3]) or a[4] == g[4] or (a[5] == g[5] and words(a[5]) >= 4)
                                      or (body == store.body_key(g[6], g[7]) and words(body) >= 10))
         if reason == "content":
             return a[4] == g[4] and apart <= 7 and words(a[5]) + words(body) >= 10

@@ -131,16 +131,30 @@ def test_distinct_items_sharing_one_link_are_not_url_duplicates(db: sqlite_utils
     assert reasons(db) == [(None, None), (None, None), (None, None), (3, "url")]  # only p4 repeats p3 whole
 
 
-def test_one_story_at_one_link_is_a_url_duplicate_even_retitled(db: sqlite_utils.Database) -> None:
-    link = "https://paper.example/economy/china-cuts-rates-7b98e5fe"
+def test_an_article_link_is_one_story_even_retitled_or_translated(db: sqlite_utils.Database) -> None:
+    link = "https://paper.example/content/3260bc45-e09e-45a7-ae30-e55effbaf29b"
+    save(db, "home", one("h1", "Alphabet lines up 100-year sterling bond sale", link,
+                         "Mon, 09 Feb 2026 10:00:00 GMT", "The company plans a rare century bond."))
+    save(db, "mirror", one("m1", "Alphabet拟发行100年期英镑债券", link, "Mon, 09 Feb 2026 11:00:00 GMT"))
+    save(db, "home2", one("x1", "BP becomes first oil major to suspend share buyback", "https://paper.example/"
+                          "2026/02/10/bp-suspends-share-buyback", "Tue, 10 Feb 2026 10:00:00 GMT", "Updated story."))
+    save(db, "home3", one("x2", "BP suspends share buyback plan", "https://paper.example/2026/02/10/"
+                          "bp-suspends-share-buyback", "Tue, 10 Feb 2026 12:00:00 GMT", "First version."))
+    assert reasons(db) == [(None, None), (1, "url"), (None, None), (3, "url")]
+
+
+def test_a_shared_page_link_needs_the_same_story(db: sqlite_utils.Database) -> None:
+    page = "https://paper.example/markets"
     dek = "China's central bank said it would cut interest rates and inject more cash into the economy."
-    save(db, "economy", one("e1", "China's central bank cuts rates and injects cash as tariffs bite", link,
+    save(db, "economy", one("e1", "China's central bank cuts rates and injects cash as tariffs bite", page,
                             "Wed, 04 Nov 2026 10:00:00 GMT", dek))
-    save(db, "world", one("w1", "China Lowers Rates in Response to Tariffs", link,
-                          "Wed, 04 Nov 2026 11:00:00 GMT", dek))  # another feed's headline, same text
-    save(db, "world2", one("x1", "China Lowers Rates in Response to Tariffs", link,
-                           "Wed, 04 Nov 2026 12:00:00 GMT", "A shorter dek."))  # same headline as w1
-    assert reasons(db) == [(None, None), (1, "url"), (1, "url")]
+    save(db, "world", one("w1", "China Lowers Rates in Response to Tariffs", page,
+                          "Wed, 04 Nov 2026 11:00:00 GMT", dek))  # same text (10+ words)
+    save(db, "world2", one("x1", "China Lowers Rates in Response to Tariffs", page,
+                           "Wed, 04 Nov 2026 12:00:00 GMT", "A shorter dek."))  # same title (4+ words) as w1
+    save(db, "world3", one("y1", "Oil slips as stockpiles grow again", page, "Wed, 04 Nov 2026 13:00:00 GMT",
+                           "Crude fell."))  # another story linking to the same section page
+    assert reasons(db) == [(None, None), (1, "url"), (1, "url"), (None, None)]
 
 
 def test_content_rule_has_a_window_and_a_minimum_length(db: sqlite_utils.Database) -> None:

@@ -24,6 +24,7 @@ from sqlite_utils.db import Table
 
 from tracker.base.db import utcnow
 from tracker.ingest.feeds import FeedConfig
+from tracker.ingest.normalize import identifies_article
 from tracker.ingest.parse import Entry
 
 #: Titles shorter than this are too generic ("Markets live") to prove two items are one story.
@@ -31,8 +32,8 @@ MIN_TITLE_WORDS_FOR_DEDUPE = 4
 #: Title plus text shorter than this ("What to know about the report.") is too generic for
 #: the content rule, and a text shorter than this too generic to prove a shared link is one story.
 MIN_CONTENT_WORDS_FOR_DEDUPE = 10
-#: How many earlier items sharing a link are compared by text (a newsroom page can be the link of
-#: thousands of items; true copies of a story sit among the first few).
+#: How many earlier items sharing a page link are compared by text (a newsroom page can be the
+#: link of thousands of items; true copies of a story sit among the first few).
 URL_CANDIDATES = 50
 
 @dataclass
@@ -147,9 +148,11 @@ def find_duplicate(
 ) -> tuple[int, str] | None:
     """The stored article this entry repeats, and why; None for a new story.
 
-    - ``url``: same canonical URL and the same story there: same title and text, or the same
-      title (at least four words), or the same text (at least ten words). Distinct items
-      that share one link (a newsroom or home page) are not duplicates.
+    - ``url``: the same canonical URL, when that URL names an article (an id, a date or a
+      slug: :func:`~tracker.ingest.normalize.identifies_article`), whatever the title now
+      says (publishers retitle and translate); when it is a page many items share (a home,
+      section or newsroom page), only with the same story there: the same title and text,
+      the same title (at least four words) or the same text (at least ten words).
     - ``content``: same normalised title and text, at least ten words in all, within
       ``content_window_days`` (a weekly column keeps its title and stock text for months).
     - ``title_same_source`` / ``title_cross_source``: the same title of at least four words
@@ -158,10 +161,11 @@ def find_duplicate(
     body = body_key(entry.content_text, entry.summary)
     title_words = len(entry.title_key.split()) if entry.title_key else 0
     if entry.canonical_url:
+        article = identifies_article(entry.canonical_url)
         for art_id, root, chash, tkey, content_text, summary in conn.execute(
                 "SELECT id, duplicate_of, content_hash, title_key, content_text, summary FROM articles "
-                "WHERE canonical_url = ? ORDER BY id LIMIT ?", (entry.canonical_url, URL_CANDIDATES)):
-            if (chash == entry.content_hash
+                "WHERE canonical_url = ? ORDER BY id LIMIT ?", (entry.canonical_url, 1 if article else URL_CANDIDATES)):
+            if (article or chash == entry.content_hash
                     or (title_words >= MIN_TITLE_WORDS_FOR_DEDUPE and tkey == entry.title_key)
                     or (len(body.split()) >= MIN_CONTENT_WORDS_FOR_DEDUPE and body_key(content_text, summary) == body)):
                 return int(root or art_id), "url"
