@@ -23,7 +23,7 @@ from click.testing import CliRunner, Result
 from tests.feedserver import rss, send, serve
 from tests.paths import REPO
 from tracker.base.db import open_db
-from tracker.cli import cli, plural
+from tracker.cli import cli
 
 BODY = rss([{"guid": "c1", "title": "Custodian wins trust charter from state regulator",
              "link": "http://example.com/c1", "pubDate": "Mon, 02 Nov 2026 10:00:00 GMT"}])
@@ -239,6 +239,8 @@ def test_replay_summary_counts_feeds_not_snapshot_files(tmp_path: Path) -> None:
 
 
 def test_counts_are_pluralised() -> None:
+    from tracker.cli import plural
+
     assert (plural(1, "spike"), plural(2, "spike"), plural(0, "spike")) == ("1 spike", "2 spikes", "0 spikes")
     assert plural(1, "snapshot file") == "1 snapshot file" and plural(1_000, "article") == "1,000 articles"
 

@@ -18,7 +18,7 @@ import sqlite_utils
 from tests.feedserver import rss, send, serve
 from tracker.base.settings import Settings
 from tracker.ingest.feeds import FeedConfig
-from tracker.ingest.fetch import fetch_feed, make_client, retry_after_seconds
+from tracker.ingest.fetch import fetch_feed, make_client
 from tracker.ingest.runner import ingest_feeds
 
 Handler = Callable[[BaseHTTPRequestHandler], None]
@@ -146,6 +146,8 @@ def test_a_retried_feed_is_one_ok_fetch_row(db: sqlite_utils.Database, settings:
 
 
 def test_retry_after_parsing() -> None:
+    from tracker.ingest.fetch import retry_after_seconds
+
     now = 1_800_000_000.0
     assert retry_after_seconds("120") == 120.0
     assert retry_after_seconds(email.utils.formatdate(now + 30, usegmt=True), now=now) == pytest.approx(30)
