@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-#: TRACKER_SHARED_DATA points a checkout outside the usual layout (a git worktree) at the data.
+#: ``../shared/data`` beside the checkout; TRACKER_SHARED_DATA points elsewhere (a worktree
+#: that does not sit beside the data).
 SHARED_DATA = Path(os.environ.get("TRACKER_SHARED_DATA") or REPO.parent / "shared" / "data")
 MODELS = REPO / "models"

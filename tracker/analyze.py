@@ -6,9 +6,53 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
+from tracker.base.errors import TrackerError
 from tracker.base.settings import Settings
 from tracker.enrich.runner import Stage
 from tracker.enrich.stages import default_stages
+
+#: Longest text analysed (spaCy's own ``max_length``); a longer input is cut, with a warning.
+MAX_ANALYZE_CHARS = 1_000_000
+#: Bytes read at most: enough for MAX_ANALYZE_CHARS characters of UTF-8 (the rest is only counted).
+MAX_READ_BYTES = 4 * MAX_ANALYZE_CHARS + 4
+
+
+def decode_input(raw: bytes, name: str, *, cut: bool = False) -> str:
+    """The text of an input for ``tracker analyze``, or a TrackerError with the cause and fix.
+
+    Refuses binary files (NUL bytes), text that is not UTF-8, and empty input. ``cut``
+    says ``raw`` was cut off, so a character split at its very end is dropped.
+    """
+    if b"\x00" in raw[:65536]:
+        raise TrackerError(f"{name} looks like a binary file (it contains NUL bytes), not text. Fix: give a "
+                           "UTF-8 text file (save a PDF or Word document as plain text first)")
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        if cut and exc.reason == "unexpected end of data" and exc.start >= len(raw) - 3:
+            text = raw[: exc.start].decode("utf-8-sig")
+        else:
+            raise TrackerError(
+                f"{name} is not UTF-8 text (byte 0x{raw[exc.start]:02x} at offset {exc.start:,} does not decode). "
+                f"Fix: convert it first, e.g. `iconv -f latin1 -t utf-8 {name} > text.txt`") from None
+    if not text.strip():
+        raise TrackerError(f"{name} is empty: there is no text to analyse. Fix: give a file with text, or pipe "
+                           "some in: echo 'Goldman Sachs sees ...' | tracker analyze -")
+    return text
+
+
+def limit_text(text: str, total: int | None = None, unit: str = "characters") -> tuple[str, str | None]:
+    """Cut ``text`` to MAX_ANALYZE_CHARS; the warning says how much of the input is analysed.
+
+    ``total`` is the input's whole size in ``unit`` when only part of it was read.
+    """
+    size = len(text) if total is None else total
+    if len(text) <= MAX_ANALYZE_CHARS and total is None:
+        return text, None
+    share = MAX_ANALYZE_CHARS / size if unit == "characters" else min(1.0, MAX_ANALYZE_CHARS / size)
+    return text[:MAX_ANALYZE_CHARS], (
+        f"the input has {size:,} {unit}; only the first {MAX_ANALYZE_CHARS:,} characters "
+        f"({'about ' if unit != 'characters' else ''}{share:.1%}) are analysed")
 
 
 def analyze_text(

@@ -6,17 +6,21 @@ Each command builds settings, calls one library function and turns a
 
 from __future__ import annotations
 
+import errno
 import functools
 import json
 import logging
+import math
+import sqlite3
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 import click
 
 from tracker import __version__
+from tracker.base.db import database_kind
 from tracker.base.errors import TrackerError
 from tracker.base.settings import Settings, load_settings
 from tracker.enrich.ray_engine import RayOptions
@@ -32,20 +36,117 @@ from tracker.pipeline import (
 )
 
 F = TypeVar("F", bound=Callable[..., Any])
+log = logging.getLogger("tracker")
+
+#: Exit status when an error stopped the command (the message says the cause and the fix).
+EXIT_ERROR = 2
+
+
+def _fail(message: str) -> NoReturn:
+    click.secho(f"Error: {message}", fg="red", err=True)
+    sys.exit(EXIT_ERROR)
+
+
+def _explain(exc: BaseException) -> str:
+    """Cause and fix for an exception no stage turned into a TrackerError."""
+    if isinstance(exc, MemoryError):
+        return ("ran out of memory. Fix: free memory or process less at once (enrich --limit N or a "
+                "smaller --batch-size; replay a smaller --from-dir folder; analyse a shorter text)")
+    if isinstance(exc, sqlite3.OperationalError):
+        text = str(exc)
+        if "readonly" in text:
+            return (f"the database is read-only ({text}). Fix: make the file and its folder writable, or copy "
+                    "it to writable storage and point --db there; `tracker serve` only reads")
+        if "locked" in text:
+            return (f"another program holds the database ({text}). Fix: close it (a sqlite3 shell, a "
+                    "long query) and run again")
+        if "full" in text or "disk I/O" in text:
+            return f"the disk failed or is full ({text}). Fix: free space on the database's disk and run again"
+        return f"SQLite error: {text}. Fix: check the database with `sqlite3 DB 'PRAGMA integrity_check'`"
+    if isinstance(exc, OSError):
+        where = f" ({exc.filename})" if exc.filename else ""
+        reason = exc.strerror or str(exc)
+        if exc.errno == errno.ENOSPC:
+            return f"no space left on the disk{where}. Fix: free space and run again"
+        if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+            return f"permission denied{where}: {reason}. Fix: make that path writable, or choose another one"
+        return f"{reason}{where}. Fix: check the path exists and is readable"
+    return (f"unexpected {type(exc).__name__}: {exc}. This is a bug in the tracker, not in your data. "
+            "Fix: run again with -vv to see where it happened, and report it with that output")
+
+
+def run_guarded(fn: Callable[[], Any]) -> Any:
+    """Run ``fn``; any error becomes ``Error: cause. Fix: ...`` on stderr and exit status 2.
+
+    Click's own usage errors and ``sys.exit`` pass through; Ctrl-C exits 130.
+    """
+    try:
+        return fn()
+    except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
+        raise
+    except TrackerError as exc:
+        _fail(str(exc))
+    except KeyboardInterrupt:
+        click.secho("Interrupted.", fg="red", err=True)
+        sys.exit(130)
+    except Exception as exc:  # every other exception: a message and exit 2, never a bare traceback
+        log.debug("traceback", exc_info=True)
+        _fail(_explain(exc))
 
 
 def handle_errors(fn: F) -> F:
-    """Turn a TrackerError into ``Error: ...`` on stderr and exit status 2."""
+    """Decorator form of :func:`run_guarded` for a command function."""
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return fn(*args, **kwargs)
-        except TrackerError as exc:
-            click.secho(f"Error: {exc}", fg="red", err=True)
-            sys.exit(2)
+        return run_guarded(lambda: fn(*args, **kwargs))
 
     return wrapper  # type: ignore[return-value]
+
+
+class TrackerGroup(click.Group):
+    """The command group: errors anywhere (settings, options, commands) exit 2 with a message."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        """Invoke the group and its subcommand under :func:`run_guarded`."""
+        return run_guarded(lambda: super(TrackerGroup, self).invoke(ctx))
+
+
+class FiniteFloat(click.ParamType):
+    """A float that is a real number (not nan or inf), optionally at least ``min``."""
+
+    name = "number"
+
+    def __init__(self, min: float | None = None) -> None:
+        self.min = min
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> float:
+        """Parse and check the value, or fail with click's usage error (exit 2)."""
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            self.fail(f"{value!r} is not a number", param, ctx)
+        if not math.isfinite(number):
+            self.fail(f"{value!r} is not a finite number", param, ctx)
+        if self.min is not None and number < self.min:
+            self.fail(f"{value!r} is below {self.min:g}", param, ctx)
+        return number
+
+
+def plural(n: int, word: str, many: str | None = None) -> str:
+    """``1 spike``, ``2 spikes``."""
+    return f"{n:,} {word if n == 1 else many or word + 's'}"
+
+
+def _note_new_database(settings: Settings, kind_before: str, figures: dict[str, Any] | None = None) -> None:
+    """Say so when a command created the database (a mistyped --db would otherwise pass silently):
+    a note on stderr, or ``database_created`` in the JSON ``figures``."""
+    created = kind_before == "missing" and settings.db_path.exists()
+    if figures is not None:
+        figures["database_created"] = str(settings.db_path) if created else None
+    elif created:
+        click.secho(f"Note: created a new database at {settings.db_path} (there was none). If you meant an "
+                    "existing one, check --db or TRACKER_DB.", fg="yellow", err=True)
 
 
 def get_settings(ctx: click.Context, **overrides: Any) -> Settings:
@@ -54,7 +155,7 @@ def get_settings(ctx: click.Context, **overrides: Any) -> Settings:
     return base.with_overrides(**overrides)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=TrackerGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="tracker")
 @click.option(
     "--db",
@@ -76,15 +177,23 @@ def cli(ctx: click.Context, db_path: Path | None, verbose: int) -> None:
 def _print_ingest(summary: IngestSummary) -> None:
     """Human summary of an ingest; failures listed with their reasons."""
     figures = summary.as_dict()
-    click.echo(
-        f"Feeds: {figures['feeds_ok']} ok, {figures['feeds_failed']} failed"
-        + (f", {figures['skipped']} skipped" if figures["skipped"] else "")
-        + f". New articles: {figures['articles_new']} (+{figures['duplicates']} duplicates linked)."
-    )
+    line = f"Feeds: {figures['feeds_ok']} ok, {figures['feeds_failed']} failed"
+    if summary.replay:
+        line += (f" ({plural(figures['fetches'], 'snapshot file')} replayed"
+                 + (f", {figures['skipped']:,} already replayed before" if figures["skipped"] else "") + ")")
+    elif figures["skipped"]:
+        line += f", {figures['skipped']} not due yet"
+    click.echo(line + f". New articles: {figures['articles_new']:,}"
+               f" (+{plural(figures['duplicates'], 'duplicate')} linked).")
     for failure in figures["failures"][:20]:
-        click.secho(f"  failed: {failure['feed']}: {failure['error']}", fg="yellow", err=True)
+        shown = failure["feed"] + (f" ({failure['snapshot']})" if failure.get("snapshot") else "")
+        click.secho(f"  failed: {shown}: {failure['error']}", fg="yellow", err=True)
     if len(figures["failures"]) > 20:
         click.secho(f"  ... and {len(figures['failures']) - 20} more (see the fetches table)", fg="yellow", err=True)
+    if summary.total_outage:
+        click.secho(f"Every {'snapshot' if summary.replay else 'feed'} failed: nothing new was stored "
+                    f"(exit status {summary.exit_status}). Check the network (or proxy), or the failures above.",
+                    fg="red", err=True)
 
 
 _feeds_option = click.option(
@@ -100,7 +209,7 @@ _from_dir_option = click.option(
     help="Replay archived snapshot files from this folder instead of fetching (backfill).",
 )
 _wait_option = click.option(
-    "--wait", type=float, default=0.0, show_default=True,
+    "--wait", type=FiniteFloat(min=0), default=0.0, show_default=True,
     help="Seconds to wait for another running ingest to finish before giving up.",
 )
 
@@ -154,15 +263,19 @@ def ingest(ctx: click.Context, feeds_path: Path | None, from_dir: Path | None, f
     """Fetch the feeds (or replay snapshots) and store new articles.
 
     Exit status: 0 when every feed worked, 1 when some failed (recorded in the
-    fetches table), 2 on an error that stopped the run.
+    fetches table), 2 on an error that stopped the run, 3 when every feed failed.
     """
     settings = get_settings(ctx, feeds_path=feeds_path)
+    kind = database_kind(settings.db_path)
     summary = run_ingest(settings, from_dir=from_dir, force=force, wait=wait, progress=not as_json)
     if as_json:
-        click.echo(json.dumps(summary.as_dict(), indent=2))
+        figures = summary.as_dict()
+        _note_new_database(settings, kind, figures)
+        click.echo(json.dumps(figures, indent=2))
     else:
+        _note_new_database(settings, kind)
         _print_ingest(summary)
-    sys.exit(1 if summary.feeds_failed else 0)
+    sys.exit(summary.exit_status)
 
 
 @cli.command()
@@ -175,21 +288,25 @@ def run(ctx: click.Context, feeds_path: Path | None, from_dir: Path | None, forc
     """The nightly job: ingest, enrich and index in one locked run.
 
     Exit status: 0 all well, 1 some feeds failed (the rest was processed),
-    2 an error stopped the run (message says why). Safe to run from cron.
+    2 an error stopped the run (message says why), 3 every feed failed. Safe to run from cron.
     """
     settings = get_settings(ctx, feeds_path=feeds_path)
+    kind = database_kind(settings.db_path)
     summary = run_nightly(settings, from_dir=from_dir, force=force, wait=wait, progress=not as_json,
                           ray=ray_options(engine, address, workers))
     if as_json:
-        click.echo(json.dumps(summary.as_dict(), indent=2))
+        figures = summary.as_dict()
+        _note_new_database(settings, kind, figures)
+        click.echo(json.dumps(figures, indent=2))
     else:
+        _note_new_database(settings, kind)
         _print_ingest(summary.ingest)
         if summary.fulltext is not None and summary.fulltext.candidates:
             _print_fulltext(summary.fulltext.as_dict())
-        click.echo(f"Enriched: {summary.enriched} articles. Days indexed: {summary.days_indexed}"
+        click.echo(f"Enriched: {plural(summary.enriched, 'article')}. Days indexed: {summary.days_indexed:,}"
                    + (f" (from {summary.index_since})" if summary.index_since else "") + ".")
         click.echo("Time: " + ", ".join(f"{k} {v:.1f}s" for k, v in summary.seconds.items()))
-    sys.exit(1 if summary.ingest.feeds_failed else 0)
+    sys.exit(summary.ingest.exit_status)
 
 
 @cli.command("index")
@@ -220,7 +337,7 @@ def run(ctx: click.Context, feeds_path: Path | None, from_dir: Path | None, forc
               help="Members with a known stance a net stance needs (default 3).")
 @click.option("--reset-params", is_flag=True,
               help="Forget the parameters stored in the database (back to defaults, env and options).")
-@click.option("--wait", type=float, default=0.0, show_default=True,
+@click.option("--wait", type=FiniteFloat(min=0), default=0.0, show_default=True,
               help="Seconds to wait for another tracker process to release the database.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 @click.pass_context
@@ -235,18 +352,21 @@ def index_command(ctx: click.Context, since: str | None, reset_params: bool, wai
     from dataclasses import asdict
 
     settings = get_settings(ctx, **{f"index_{k}": v for k, v in options.items()})
+    kind = database_kind(settings.db_path)
     summary = run_index(settings, since=since, wait=wait, reset_params=reset_params)
     if as_json:
-        click.echo(json.dumps(asdict(summary), indent=2))
+        figures = asdict(summary)
+        _note_new_database(settings, kind, figures)
+        click.echo(json.dumps(figures, indent=2))
         return
+    _note_new_database(settings, kind)
     if not summary.rows:
         click.echo(f"No index rows: no day has {summary.params['min_articles']} or more scored "
                    "articles. Ingest and enrich more, or lower --min-articles.")
         return
     click.echo(f"Indexed {summary.narratives} narratives over {summary.days} days "
                f"({summary.first_day}..{summary.last_day}): {summary.rows} rows, "
-               f"{summary.missing_days} uncovered days, {summary.spikes} spike"
-               + ("" if summary.spikes == 1 else "s")
+               f"{plural(summary.missing_days, 'uncovered day')}, {plural(summary.spikes, 'spike')}"
                + ("" if summary.full else f", recounted from {summary.since}") + ".")
     unscored = summary.articles - summary.scored_articles
     if unscored:
@@ -282,7 +402,7 @@ def validate_command(ctx: click.Context, events_path: Path | None, out_dir: Path
         return
     for line in summary_lines(result.study.rates):
         click.echo(line)
-    click.echo(f"{len(result.spikes)} spike" + ("" if len(result.spikes) == 1 else "s")
+    click.echo(plural(len(result.spikes), "spike")
                + f" listed with their headlines. Wrote {path}")
 
 
@@ -310,7 +430,7 @@ def report_command(ctx: click.Context, week: str | None, out_dir: Path | None, p
               help="Enrich at most this many pending articles per stage (default: all).")
 @click.option("--batch-size", type=click.IntRange(min=1), default=256, show_default=True,
               help="Articles per model batch and per transaction.")
-@click.option("--wait", type=float, default=0.0, show_default=True,
+@click.option("--wait", type=FiniteFloat(min=0), default=0.0, show_default=True,
               help="Seconds to wait for another tracker process to release the database.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 @_engine_options
@@ -325,31 +445,47 @@ def enrich_command(ctx: click.Context, limit: int | None, batch_size: int, wait:
     re-enriches everything. With --engine ray the stages run on Ray actors and
     this process writes (same rows as the local engine).
     """
-    summary = run_enrich(get_settings(ctx), limit=limit, batch_size=batch_size, wait=wait,
+    settings = get_settings(ctx)
+    kind = database_kind(settings.db_path)
+    summary = run_enrich(settings, limit=limit, batch_size=batch_size, wait=wait,
                          progress=not as_json, ray=ray_options(engine, address, workers))
     if as_json:
-        click.echo(json.dumps({"articles": summary.articles, "counts": summary.counts(),
-                               "versions": {n: s.version for n, s in summary.stages.items()}},
-                              indent=2))
+        figures = {"articles": summary.articles, "counts": summary.counts(),
+                   "versions": {n: s.version for n, s in summary.stages.items()}}
+        _note_new_database(settings, kind, figures)
+        click.echo(json.dumps(figures, indent=2))
         return
-    click.echo(f"Enriched {summary.articles} articles.")
+    _note_new_database(settings, kind)
+    click.echo(f"Enriched {plural(summary.articles, 'article')}.")
     for name, stage in summary.stages.items():
         rows = ", ".join(f"{n} {table}" for table, n in stage.rows.items()) or "no rows"
-        click.echo(f"  {name}: {stage.articles} articles, {rows} ({stage.version})")
+        click.echo(f"  {name}: {plural(stage.articles, 'article')}, {rows} ({stage.version})")
 
 
 @cli.command("analyze")
-@click.argument("source", type=click.File("r", encoding="utf-8"), default="-", metavar="[FILE|-]")
+@click.argument("source", type=click.File("rb"), default="-", metavar="[FILE|-]")
 @click.option("--json", "as_json", is_flag=True, help="Print entities and claims as JSON.")
 @click.pass_context
 @handle_errors
 def analyze_command(ctx: click.Context, source: Any, as_json: bool) -> None:
     """Analyse one text (a file, or stdin with - or no argument); no database needed."""
-    from tracker.analyze import analyze_text, format_analysis
+    from tracker.analyze import MAX_READ_BYTES, analyze_text, decode_input, format_analysis, limit_text
 
-    if source.name == "<stdin>" and source.isatty():
+    name = str(getattr(source, "name", "-"))
+    name = "stdin" if name in ("<stdin>", "-") else name
+    if name == "stdin" and source.isatty():
         raise click.UsageError("Give a FILE to analyse, or pipe text in: echo '...' | tracker analyze -")
-    result = analyze_text(source.read(), get_settings(ctx))
+    raw = source.read(MAX_READ_BYTES + 1)
+    total = None
+    if len(raw) > MAX_READ_BYTES:  # only the head is analysed: count the rest, never hold it
+        raw, total = raw[:MAX_READ_BYTES], len(raw)
+        while chunk := source.read(1 << 20):
+            total += len(chunk)
+    text, warning = limit_text(decode_input(raw, name, cut=total is not None), total,
+                               "bytes" if total is not None else "characters")
+    if warning:
+        click.secho(f"Warning: {warning}.", fg="yellow", err=True)
+    result = analyze_text(text, get_settings(ctx))
     if as_json:
         click.echo(json.dumps(result, indent=2, ensure_ascii=False))
     else:

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import sqlite_utils
 
-from tracker.base.db import open_db, transaction
+from tracker.base.db import check_tracker_database, check_writable, open_db, transaction
 from tracker.base.errors import TrackerError
 from tracker.base.lock import write_lock
 from tracker.base.settings import Settings
@@ -21,6 +21,7 @@ from tracker.ingest.feeds import load_feeds_config
 from tracker.ingest.fulltext import FulltextSummary, adopt_feed_text, fetch_fulltext
 from tracker.ingest.replay import replay_dir
 from tracker.ingest.runner import IngestSummary, ingest_feeds
+from tracker.ingest.store import abort_unfinished_runs
 
 if TYPE_CHECKING:
     from tracker.enrich.ray_engine import RayOptions
@@ -35,10 +36,19 @@ if TYPE_CHECKING:
 
 @contextmanager
 def locked_db(settings: Settings, *, wait: float = 0.0) -> Iterator[sqlite_utils.Database]:
-    """The database, opened (migrated) under the write lock, closed afterwards."""
+    """The database, opened (migrated) under the write lock, closed afterwards.
+
+    Some other SQLite file is refused before anything is written beside it; a read-only
+    database is refused with a fix. Runs a killed process left unfinished are marked
+    aborted (holding the lock, no other writer can be running).
+    """
+    check_tracker_database(settings.db_path)
     with write_lock(settings.db_path, wait=wait):
+        check_writable(settings.db_path)
         db = open_db(settings.db_path)
         try:
+            with transaction(db.conn):
+                abort_unfinished_runs(db.conn)
             yield db
         finally:
             db.conn.close()
@@ -181,11 +191,7 @@ def run_report(settings: Settings, *, week: str | None = None, pdf: bool = False
 @contextmanager
 def existing_db(settings: Settings) -> Iterator[sqlite_utils.Database]:
     """The database for a reading command (report, validate); an error if there is none."""
-    if not settings.db_path.exists():
-        raise TrackerError(
-            f"No database at {settings.db_path}: run `tracker run` (or `tracker ingest`) first, "
-            "or point --db / TRACKER_DB at an existing tracker database."
-        )
+    check_tracker_database(settings.db_path, allow_new=False)
     db = open_db(settings.db_path)
     try:
         yield db

@@ -68,15 +68,25 @@ def wait_for_request(srv: FeedServer, count: int, proc: subprocess.Popen[str]) -
 @pytest.mark.slow
 def test_second_writer_is_refused_with_a_clear_message(tmp_path: Path) -> None:
     db = tmp_path / "t.db"
-    routes, _ = slow_feed([ITEMS[:3]])
-    with serve(routes) as srv:
+    # The feed does not answer until the test says so: the first writer holds the lock for as
+    # long as the refused writers take to start, however loaded the machine is.
+    release = threading.Event()
+
+    def held(handler: BaseHTTPRequestHandler) -> None:
+        release.wait(120)
+        send(handler, 200, rss(ITEMS[:3]), {"Content-Type": "application/rss+xml"})
+
+    with serve({"/feed": held}) as srv:
         config = write_config(tmp_path, srv.url("/feed"))
         first = subprocess.Popen(tracker(db, "ingest", "--feeds", str(config), "--json"), cwd=REPO,
                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        wait_for_request(srv, 1, first)  # it holds the lock while the feed is slow to answer
-        refused = [subprocess.run(tracker(db, command, "--feeds", str(config), "--json"), cwd=REPO,
-                                  capture_output=True, text=True, timeout=60) for command in ("ingest", "run")]
-        out, err = first.communicate(timeout=60)
+        try:
+            wait_for_request(srv, 1, first)  # it holds the lock while it waits for the feed
+            refused = [subprocess.run(tracker(db, command, "--feeds", str(config), "--json"), cwd=REPO,
+                                      capture_output=True, text=True, timeout=120) for command in ("ingest", "run")]
+        finally:
+            release.set()
+        out, err = first.communicate(timeout=120)
     assert first.returncode == 0, err
     for result in refused:
         assert result.returncode == 2, result.stderr

@@ -69,3 +69,29 @@ def test_bad_config_is_a_message_not_a_traceback(tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, ["--db", str(tmp_path / "t.db"), "ingest", "--feeds", str(config)])
     assert result.exit_code == 2
     assert "Error:" in result.output and "url is missing" in result.output and "Traceback" not in result.output
+
+
+def test_two_paths_to_one_database_share_one_lock(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    real_dir = tmp_path / "data"
+    real_dir.mkdir()
+    db = real_dir / "tracker.db"
+    db.write_bytes(b"")
+    (tmp_path / "link.db").symlink_to(db)
+    (tmp_path / "linked_dir").symlink_to(real_dir)
+    monkeypatch.chdir(tmp_path)
+    others = [tmp_path / "link.db", tmp_path / "linked_dir" / "tracker.db", Path("data/tracker.db"),
+              Path("linked_dir/../data/tracker.db")]
+    with write_lock(db):
+        for other in others:
+            with pytest.raises(LockError, match="another tracker process"), write_lock(other):
+                pass
+    for other in others:  # and each of them locks the same file
+        with write_lock(other) as path:
+            assert path == real_dir / "tracker.db.lock"
+
+
+def test_the_lock_file_names_its_holder(tmp_path: Path) -> None:
+    import os
+
+    with write_lock(tmp_path / "t.db") as path:
+        assert path.read_text() == str(os.getpid())

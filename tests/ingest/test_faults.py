@@ -42,8 +42,9 @@ DRIP_SECONDS = 8.0
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
+    # One attempt per fetch: each fault is judged as it comes (retries: tests/ingest/test_retries.py).
     return Settings(db_path=tmp_path / "t.db", connect_timeout=1.0, read_timeout=0.5,
-                    total_timeout=1.5, max_bytes=200_000, max_redirects=5, concurrency=4)
+                    total_timeout=1.5, max_bytes=200_000, max_redirects=5, concurrency=4, retry_attempts=1)
 
 
 def good(handler: BaseHTTPRequestHandler) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -108,3 +109,22 @@ def test_title_key_ignores_case_punctuation_accents_and_outlet_suffix() -> None:
 def test_content_hash_is_stable_under_case_and_whitespace(title: str, body: str) -> None:
     assert content_hash(title, body) == content_hash(title.casefold(), "  ".join(body.casefold().split()))
     assert content_hash("Fed Cuts Rates", "Markets  RALLY") == content_hash("fed cuts rates", "markets rally")
+
+
+@pytest.mark.parametrize(("url", "article"), [
+    ("https://www.ft.com/content/3260bc45-e09e-45a7-ae30-e55effbaf29b", True),
+    ("https://techcrunch.com/2026/02/09/workday-ceo-departs", True),
+    ("https://www.wsj.com/economy/trade/g7-summit-canada-99dcb635", True),
+    ("https://techcrunch.com/video/anthropics-pentagon-deal-is-a-cautionary-tale", True),
+    ("https://news.example/story?id=7", True),
+    ("https://www.coindesk.com/", False),
+    ("https://agency.example/newsroom", False),
+    ("https://www.sec.gov/news/pressreleases", False),
+    ("https://www.economist.com/finance-and-economics", False),
+    ("https://agency.example/news/index.html", False),
+    (None, False),
+])
+def test_article_urls_are_told_from_shared_pages(url: str | None, article: bool) -> None:
+    from tracker.ingest.normalize import identifies_article
+
+    assert identifies_article(url) is article

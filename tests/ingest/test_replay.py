@@ -97,3 +97,40 @@ def test_replay_into_a_known_feed_keeps_its_url(tmp_path: Path, shared_data: Pat
     urls = dict(db.execute("SELECT name, url FROM feeds").fetchall())
     assert urls["ft_home"] == "https://www.ft.com/rss/home"
     assert urls["wsj_economy"] == (daily / "wsj_economy").resolve().as_uri()
+
+
+def _snapshot(path: Path, guid: str) -> None:
+    from tests.feedserver import rss
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(rss([{"guid": guid, "title": f"Replayed story {guid} about rates", "link": f"http://r.example/{guid}",
+                           "pubDate": "Mon, 02 Nov 2026 10:00:00 GMT"}]))
+
+
+def test_folders_that_normalise_to_one_feed_are_not_merged(db: sqlite_utils.Database, tmp_path: Path) -> None:
+    from tracker.base.errors import TrackerError
+
+    _snapshot(tmp_path / "daily" / "FT Home" / "2026-11-02.xml", "a")
+    _snapshot(tmp_path / "daily" / "ft_home" / "2026-11-02.xml", "b")
+    with pytest.raises(TrackerError, match=r"would both replay into the feed 'ft_home'.*Fix: rename one"):
+        replay_dir(db, Settings(db_path=Path("unused.db")), tmp_path / "daily")
+    assert db["articles"].count == 0 and db["fetches"].count == 0 and db["runs"].count == 0
+
+
+def test_only_json_feeds_are_replayed_not_other_json(db: sqlite_utils.Database, tmp_path: Path) -> None:
+    root = tmp_path / "archive"
+    _snapshot(root / "daily" / "wire" / "2026-11-02.xml", "x1")
+    (root / "stats.json").write_text('{"feeds": 1, "items": 10}')
+    (root / "daily" / "wire" / "notes.json").write_text("[1, 2, 3]")
+    (root / "daily" / "wire" / "broken.json").write_text("{not json")
+    (root / "daily" / "jf").mkdir()
+    (root / "daily" / "jf" / "2026-11-02.json").write_text(
+        '{"version": "https://jsonfeed.org/version/1.1", "title": "JF", "items": [{"id": "j1", '
+        '"url": "https://jf.example/1", "title": "A JSON Feed item on stablecoins", '
+        '"date_published": "2026-11-02T10:00:00Z", "content_text": "Body."}]}')
+    assert [(name, p.name) for name, p in snapshot_files(root)] == [
+        ("daily_jf", "2026-11-02.json"), ("daily_wire", "2026-11-02.xml")]
+    summary = replay_dir(db, Settings(db_path=Path("unused.db")), root)
+    # feedparser 6.0 cannot read JSON Feed: the one real feed fails with that reason; stats.json is not a feed.
+    assert (summary.feeds, summary.fetches_failed, summary.articles_new) == (2, 1, 1)
+    assert summary.as_dict()["failures"][0]["error"].startswith("a JSON Feed")

@@ -108,3 +108,64 @@ def test_a_crash_mid_feed_leaves_nothing_half_written(tmp_path: Path, monkeypatc
     monkeypatch.setattr(store, "find_duplicate", real_find)
     summary = ingest_feeds(db, settings, [FeedConfig(name="wire", url=path.as_uri())])
     assert summary.articles_new == 2 and db["articles"].count == 2
+
+
+def one(guid: str, title: str, link: str, date: str, body: str = "") -> bytes:
+    return rss([{k: v for k, v in {"guid": guid, "title": title, "link": link, "pubDate": date,
+                                   "description": body}.items() if v}])
+
+
+def reasons(db: sqlite_utils.Database) -> list[tuple[object, object]]:
+    return db.execute("SELECT duplicate_of, duplicate_reason FROM articles ORDER BY id").fetchall()
+
+
+def test_distinct_items_sharing_one_link_are_not_url_duplicates(db: sqlite_utils.Database) -> None:
+    # A regulator's feed where every item links to the newsroom page.
+    newsroom = "https://agency.example/newsroom"
+    save(db, "agency", one("p1", "Agency fines broker for misleading crypto adverts", newsroom,
+                           "Mon, 02 Nov 2026 10:00:00 GMT", "The agency fined a broker over adverts."))
+    save(db, "agency", one("p2", "Agency approves two new stablecoin issuers", newsroom,
+                           "Tue, 03 Nov 2026 10:00:00 GMT", "Two issuers received approval today."))
+    save(db, "agency", one("p3", "Press release", newsroom, "Wed, 04 Nov 2026 10:00:00 GMT"))
+    save(db, "agency", one("p4", "Press release", newsroom, "Thu, 05 Nov 2026 10:00:00 GMT"))
+    assert reasons(db) == [(None, None), (None, None), (None, None), (3, "url")]  # only p4 repeats p3 whole
+
+
+def test_an_article_link_is_one_story_even_retitled_or_translated(db: sqlite_utils.Database) -> None:
+    link = "https://paper.example/content/3260bc45-e09e-45a7-ae30-e55effbaf29b"
+    save(db, "home", one("h1", "Alphabet lines up 100-year sterling bond sale", link,
+                         "Mon, 09 Feb 2026 10:00:00 GMT", "The company plans a rare century bond."))
+    save(db, "mirror", one("m1", "Alphabet拟发行100年期英镑债券", link, "Mon, 09 Feb 2026 11:00:00 GMT"))
+    save(db, "home2", one("x1", "BP becomes first oil major to suspend share buyback", "https://paper.example/"
+                          "2026/02/10/bp-suspends-share-buyback", "Tue, 10 Feb 2026 10:00:00 GMT", "Updated story."))
+    save(db, "home3", one("x2", "BP suspends share buyback plan", "https://paper.example/2026/02/10/"
+                          "bp-suspends-share-buyback", "Tue, 10 Feb 2026 12:00:00 GMT", "First version."))
+    assert reasons(db) == [(None, None), (1, "url"), (None, None), (3, "url")]
+
+
+def test_a_shared_page_link_needs_the_same_story(db: sqlite_utils.Database) -> None:
+    page = "https://paper.example/markets"
+    dek = "China's central bank said it would cut interest rates and inject more cash into the economy."
+    save(db, "economy", one("e1", "China's central bank cuts rates and injects cash as tariffs bite", page,
+                            "Wed, 04 Nov 2026 10:00:00 GMT", dek))
+    save(db, "world", one("w1", "China Lowers Rates in Response to Tariffs", page,
+                          "Wed, 04 Nov 2026 11:00:00 GMT", dek))  # same text (10+ words)
+    save(db, "world2", one("x1", "China Lowers Rates in Response to Tariffs", page,
+                           "Wed, 04 Nov 2026 12:00:00 GMT", "A shorter dek."))  # same title (4+ words) as w1
+    save(db, "world3", one("y1", "Oil slips as stockpiles grow again", page, "Wed, 04 Nov 2026 13:00:00 GMT",
+                           "Crude fell."))  # another story linking to the same section page
+    assert reasons(db) == [(None, None), (1, "url"), (1, "url"), (None, None)]
+
+
+def test_content_rule_has_a_window_and_a_minimum_length(db: sqlite_utils.Database) -> None:
+    stock = "Our weekly look at the data, the decisions and the earnings that will move markets."
+    # "The week ahead" a month apart: same title, same stock text, different weeks.
+    save(db, "paper", one("w45", "The week ahead", "http://paper/w45", "Sun, 01 Nov 2026 08:00:00 GMT", stock))
+    save(db, "paper", one("w49", "The week ahead", "http://paper/w49", "Sun, 29 Nov 2026 08:00:00 GMT", stock))
+    # Generic one-liners without text, 5 days apart (beyond the title window), at different links.
+    save(db, "paper", one("l1", "Here's the latest.", "http://paper/live/1", "Mon, 02 Nov 2026 08:00:00 GMT"))
+    save(db, "paper", one("l2", "Here's the latest.", "http://paper/live/2", "Sat, 07 Nov 2026 08:00:00 GMT"))
+    # The same column republished within the week is still one story.
+    save(db, "paper", one("w45b", "The week ahead", "http://paper/w45-again", "Tue, 03 Nov 2026 08:00:00 GMT",
+                          stock))
+    assert reasons(db) == [(None, None)] * 4 + [(1, "content")]

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import math
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from tracker import __version__
+from tracker.base.errors import ConfigError
 
 
 @dataclass(frozen=True)
@@ -29,9 +32,17 @@ class Settings:
     total_timeout: float = 60.0
     max_bytes: int = 10 * 1024 * 1024
     max_redirects: int = 5
+    #: Attempts per fetch for 429/503 answers and connection resets (1 = no retries), all
+    #: within ``total_timeout``; the pause is the server's Retry-After, else exponential
+    #: backoff from ``retry_wait`` seconds (plus up to as much jitter) to ``retry_wait_max``.
+    retry_attempts: int = 3
+    retry_wait: float = 1.0
+    retry_wait_max: float = 10.0
     concurrency: int = 8
     #: Window for the per-source normalised-title duplicate check.
     title_dedupe_days: int = 3
+    #: Window for the same-title-and-text duplicate check (weekly columns repeat their stock text).
+    content_dedupe_days: int = 7
     #: Index parameters given on the command line (tracker/index/params.py has the defaults
     #: and meanings). None = not given: the value stored in the database, set through a
     #: TRACKER_INDEX_* environment variable, or the default applies.
@@ -94,11 +105,33 @@ _ENV_MAP: dict[str, tuple[str, type]] = {
 }
 
 
+#: What a numeric environment variable must be, said in the error message.
+_ENV_RULES: dict[type, tuple[Callable[[Any], bool], str, str]] = {
+    int: (lambda v: v >= 1, "a whole number >= 1", "8"),
+    float: (lambda v: math.isfinite(v) and v > 0, "a number of seconds > 0", "20"),
+}
+
+
+def _env_value(var: str, raw: str, kind: type) -> Any:
+    """Convert one environment variable, or raise ConfigError naming it and the fix."""
+    if kind is Path or kind is str:
+        return kind(raw)
+    check, wanted, example = _ENV_RULES[kind]
+    try:
+        value = kind(raw.strip())
+    except ValueError:
+        value = None
+    if value is None or not check(value):
+        raise ConfigError(f"environment variable {var}={raw!r} is not {wanted}. "
+                          f"Fix: set it to e.g. {var}={example}, or unset it for the default")
+    return value
+
+
 def load_settings(env: dict[str, str] | None = None, **overrides: Any) -> Settings:
     """Layer environment variables and explicit overrides over the packaged defaults."""
     env = dict(os.environ) if env is None else env
     values: dict[str, Any] = {}
     for var, (name, kind) in _ENV_MAP.items():
         if env.get(var):
-            values[name] = kind(env[var])
+            values[name] = _env_value(var, env[var], kind)
     return Settings().with_overrides(**values).with_overrides(**overrides)

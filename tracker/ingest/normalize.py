@@ -92,6 +92,40 @@ def canonical_url(url: str | None) -> str | None:
     return urlunsplit((scheme, host, path, query, ""))
 
 
+_DIGIT = re.compile(r"\d")
+_SLUG_SEPARATORS = re.compile(r"[-_.+]+")
+_PAGE_SUFFIX = re.compile(r"\.(?:html?|shtml|php|aspx?|jsp)$", re.I)
+#: An undated, id-less last path segment needs this many words to be an article slug
+#: ("bp-suspends-share-buyback"); fewer is a section or newsroom ("finance-and-economics").
+MIN_SLUG_WORDS = 4
+
+
+def identifies_article(url: str | None) -> bool:
+    """Whether a canonical URL names one article rather than a page many items share.
+
+    An article URL carries an id or a date (a digit anywhere in its path, or in its query:
+    ``/content/3260bc45-...``, ``/2026/02/09/...``, ``?id=7``) or a slug of four or more words.
+    A home page (``https://www.coindesk.com/``), a section (``/markets``) or a newsroom
+    (``/newsroom``, ``/press-releases``) does not, so items linking there are not one story.
+    """
+    if not url:
+        return False
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return False
+    path = unquote(parts.path)
+    if _DIGIT.search(path) or _DIGIT.search(parts.query):
+        return True
+    segments = [s for s in path.split("/") if s]
+    if not segments:
+        return False
+    last = _PAGE_SUFFIX.sub("", segments[-1])
+    if last.lower() in ("index", "default", "home") and len(segments) > 1:
+        last = _PAGE_SUFFIX.sub("", segments[-2])
+    return len([w for w in _SLUG_SEPARATORS.split(last) if w]) >= MIN_SLUG_WORDS
+
+
 def struct_to_datetime(value: time.struct_time | None) -> datetime | None:
     """Convert feedparser's UTC ``*_parsed`` struct_time to an aware datetime, or None."""
     if value is None:

@@ -284,6 +284,9 @@ def parse_document(
         result.status = "failed"
         if not body.strip():
             result.error_kind, result.error = "empty", "empty response body"
+        elif body.lstrip()[:1] == b"{" and b"jsonfeed.org/version" in body[:65536]:
+            result.error_kind = "unsupported_format"
+            result.error = "a JSON Feed: the feed parser (feedparser 6.0) reads RSS, Atom and RDF only"
         elif _looks_like_html(body, response_headers.get("content-type")):
             result.error_kind = "not_a_feed"
             result.error = "got an HTML page, not a feed (error page or wrong URL?)"

@@ -48,7 +48,7 @@ _STAMP = re.compile(r"(\d{4}-\d{2}-\d{2})(?:T(\d{2})(\d{2})(\d{2})Z?)?")
 
 @dataclass
 class FeedOutcome:
-    """How one feed (or snapshot) fared in a run."""
+    """How one fetch of a feed (or one replayed snapshot file) fared in a run."""
 
     feed: str
     status: str
@@ -56,25 +56,59 @@ class FeedOutcome:
     items_new: int = 0
     items_duplicate: int = 0
     error: str | None = None
+    #: The snapshot file, for a replay.
+    snapshot: str | None = None
+
+
+#: Exit status of ``tracker ingest`` / ``tracker run``: every feed worked, some failed, or all of them.
+EXIT_OK, EXIT_SOME_FAILED, EXIT_ALL_FAILED = 0, 1, 3
 
 
 @dataclass
 class IngestSummary:
-    """Totals of an ingest or replay run, for the CLI summary and exit status."""
+    """Totals of an ingest or replay run, for the CLI summary and exit status.
+
+    ``outcomes`` holds one entry per fetch: one per feed for a live ingest, one per
+    snapshot file for a replay, so feed counts are counts of distinct feeds.
+    """
 
     run_id: int | None = None
     outcomes: list[FeedOutcome] = field(default_factory=list)
+    #: Feeds not due yet (live), or snapshot files replayed before (replay).
     skipped: int = 0
+    replay: bool = False
+
+    @property
+    def feeds(self) -> int:
+        """Distinct feeds fetched (or replayed) in this run."""
+        return len({o.feed for o in self.outcomes})
 
     @property
     def feeds_failed(self) -> int:
-        """Feeds (or snapshots) whose fetch or parse failed."""
-        return sum(1 for o in self.outcomes if o.status == "failed")
+        """Feeds with at least one failed fetch (or snapshot)."""
+        return len({o.feed for o in self.outcomes if o.status == "failed"})
 
     @property
     def feeds_ok(self) -> int:
-        """Feeds that were fetched or confirmed unchanged."""
-        return len(self.outcomes) - self.feeds_failed
+        """Feeds whose every fetch (or snapshot) worked or was unchanged."""
+        return self.feeds - self.feeds_failed
+
+    @property
+    def fetches_failed(self) -> int:
+        """Failed fetches (snapshot files, for a replay)."""
+        return sum(1 for o in self.outcomes if o.status == "failed")
+
+    @property
+    def total_outage(self) -> bool:
+        """Something was fetched and every fetch failed: not a partial failure."""
+        return bool(self.outcomes) and self.fetches_failed == len(self.outcomes)
+
+    @property
+    def exit_status(self) -> int:
+        """0 every feed worked, 1 some failed (the rest was processed), 3 all of them failed."""
+        if self.total_outage:
+            return EXIT_ALL_FAILED
+        return EXIT_SOME_FAILED if self.fetches_failed else EXIT_OK
 
     @property
     def articles_new(self) -> int:
@@ -89,13 +123,17 @@ class IngestSummary:
     def as_dict(self) -> dict[str, Any]:
         """Plain figures for JSON output and the runs table."""
         return {
-            "feeds": len(self.outcomes),
+            "feeds": self.feeds,
             "feeds_ok": self.feeds_ok,
             "feeds_failed": self.feeds_failed,
+            "fetches": len(self.outcomes),
+            "fetches_failed": self.fetches_failed,
+            "total_outage": self.total_outage,
             "articles_new": self.articles_new,
             "duplicates": self.duplicates,
             "skipped": self.skipped,
-            "failures": [{"feed": o.feed, "error": o.error} for o in self.outcomes if o.status == "failed"],
+            "failures": [{"feed": o.feed, "error": o.error, **({"snapshot": o.snapshot} if o.snapshot else {})}
+                         for o in self.outcomes if o.status == "failed"],
         }
 
 
@@ -152,7 +190,8 @@ def store_fetch(
     state: dict[str, Any] = {"last_fetched_at": fetched_iso}
     if parsed is not None and status != "failed":
         stats = save_entries(conn, feed_id, fetch_id, parsed.entries, fetched_iso,
-                             window_days=settings.title_dedupe_days)
+                             window_days=settings.title_dedupe_days,
+                             content_window_days=settings.content_dedupe_days)
         update_fetch(conn, fetch_id, items_new=stats.new, items_duplicate=stats.duplicates)
         outcome.items_seen, outcome.items_new, outcome.items_duplicate = (
             parsed.items_seen, stats.new, stats.duplicates)
@@ -245,7 +284,8 @@ def ingest_feeds(
 
 
 def _finish(conn: sqlite3.Connection, run_id: int, summary: IngestSummary) -> None:
+    status = "failed" if summary.total_outage else "partial" if summary.fetches_failed else "ok"
     with transaction(conn):
-        finish_run(conn, run_id, status="ok" if not summary.feeds_failed else "partial",
+        finish_run(conn, run_id, status=status,
                    feeds_ok=summary.feeds_ok, feeds_failed=summary.feeds_failed,
                    articles_new=summary.articles_new, summary=summary.as_dict())

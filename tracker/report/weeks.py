@@ -16,6 +16,9 @@ class ReportError(TrackerError):
 # --------------------------------------------------------------------------- weeks
 
 _WEEK_RE = re.compile(r"^\s*(\d{4})-?[Ww](\d{1,2})\s*$")
+#: Years a report may cover: the comparison windows reach 13 weeks back and a week ahead,
+#: which must stay inside the calendar Python can count (years 1..9999).
+MIN_YEAR, MAX_YEAR = 1900, 9998
 
 
 @dataclass(frozen=True)
@@ -65,6 +68,11 @@ def parse_week(text: str) -> Week:
     m = _WEEK_RE.match(text)
     if m:
         year, number = int(m.group(1)), int(m.group(2))
+        if not MIN_YEAR <= year <= MAX_YEAR:
+            raise ReportError(
+                f"Invalid week {text!r}: the year must be between {MIN_YEAR} and {MAX_YEAR}. "
+                "Fix: give a week your data covers, e.g. 2026-W47 (or leave --week out for the last complete week)."
+            )
         try:
             date.fromisocalendar(year, number, 1)
         except ValueError:
