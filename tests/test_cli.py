@@ -156,9 +156,10 @@ def test_bad_environment_values_are_named(tmp_path: Path, var: str, value: str) 
     assert_clear_error(result, var, repr(value))
 
 
-@pytest.mark.parametrize("args", [("index", "--spike-z", "nan"), ("index", "--spike-z", "inf"),
+@pytest.mark.parametrize("args", [("index", "--spike-p", "nan"), ("index", "--spike-p", "inf"),
                                   ("index", "--wait", "nan"), ("ingest", "--wait", "-1"),
-                                  ("index", "--smooth-days", "0"), ("index", "--z-window", "-5")])
+                                  ("index", "--smooth-days", "0"), ("index", "--prior-days", "-5"),
+                                  ("index", "--interval", "1.5"), ("index", "--min-expected", "nan")])
 def test_non_finite_or_negative_options_are_usage_errors(tmp_path: Path, args: Sequence[str]) -> None:
     result = invoke("--db", str(tmp_path / "t.db"), *args)
     assert result.exit_code == 2 and "Invalid value" in result.output and "Traceback" not in result.output

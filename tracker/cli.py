@@ -113,12 +113,13 @@ class TrackerGroup(click.Group):
 
 
 class FiniteFloat(click.ParamType):
-    """A float that is a real number (not nan or inf), optionally at least ``min``."""
+    """A float that is a real number (not nan or inf), optionally within ``min``..``max``."""
 
     name = "number"
 
-    def __init__(self, min: float | None = None) -> None:
+    def __init__(self, min: float | None = None, max: float | None = None) -> None:
         self.min = min
+        self.max = max
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> float:
         """Parse and check the value, or fail with click's usage error (exit 2)."""
@@ -130,6 +131,8 @@ class FiniteFloat(click.ParamType):
             self.fail(f"{value!r} is not a finite number", param, ctx)
         if self.min is not None and number < self.min:
             self.fail(f"{value!r} is below {self.min:g}", param, ctx)
+        if self.max is not None and number > self.max:
+            self.fail(f"{value!r} is above {self.max:g}", param, ctx)
         return number
 
 
@@ -312,28 +315,31 @@ def run(ctx: click.Context, feeds_path: Path | None, from_dir: Path | None, forc
 @cli.command("index")
 @click.option("--since", metavar="YYYY-MM-DD",
               help="Recount articles only from this UTC day on (late articles); default: all.")
-@click.option("--min-articles", type=int,
+@click.option("--min-articles", type=click.IntRange(min=1),
               help="Scored articles a day needs (all sources) to be covered (default 10).")
-@click.option("--min-expected", type=float,
+@click.option("--min-expected", type=FiniteFloat(min=0),
               help="Expected member articles an index value needs (default 5).")
 @click.option("--base-start", metavar="YYYY-MM-DD",
               help="First day of the base window (the index averages 100 over it); default: first day.")
 @click.option("--base-end", metavar="YYYY-MM-DD", help="Last day of the base window; default: last day.")
-@click.option("--prior-days", type=int, help="Trailing days the daily estimate is shrunk toward (default 28).")
+@click.option("--prior-days", type=click.IntRange(min=1),
+              help="Trailing days the daily estimate is shrunk toward (default 28).")
 @click.option("--prior-strength", metavar="N|auto",
               help="Prior strength in pseudo member articles (default auto: estimated from the data).")
-@click.option("--source-prior", type=float,
+@click.option("--source-prior", type=FiniteFloat(min=0),
               help="Pseudo articles pulling a thin source's rate toward the pooled rate (default 50).")
-@click.option("--interval", type=float, help="Central probability of the stored interval (default 0.9).")
-@click.option("--smooth-days", type=int, help="Days of the smoothed index (default 7).")
-@click.option("--spike-p", type=float,
+@click.option("--interval", type=FiniteFloat(min=0, max=1),
+              help="Central probability of the stored interval (default 0.9).")
+@click.option("--smooth-days", type=click.IntRange(min=1), help="Days of the smoothed index (default 7).")
+@click.option("--spike-p", type=FiniteFloat(min=0, max=1),
               help="One-sided p-value of the day's count a spike needs at most (default 0.001).")
-@click.option("--spike-min-articles", type=int, help="Member articles a spike needs (default 5).")
-@click.option("--spike-min-sources", type=int, help="Sources a spike's members come from (default 2).")
-@click.option("--mover-p", type=float, help="Two-sided p-value of a weekly mover (default 0.01).")
-@click.option("--mover-min-articles", type=int,
+@click.option("--spike-min-articles", type=click.IntRange(min=1), help="Member articles a spike needs (default 5).")
+@click.option("--spike-min-sources", type=click.IntRange(min=1),
+              help="Sources a spike's members come from (default 2).")
+@click.option("--mover-p", type=FiniteFloat(min=0, max=1), help="Two-sided p-value of a weekly mover (default 0.01).")
+@click.option("--mover-min-articles", type=click.IntRange(min=1),
               help="Member articles over the two weeks a mover needs (default 10).")
-@click.option("--stance-min-articles", type=int,
+@click.option("--stance-min-articles", type=click.IntRange(min=1),
               help="Members with a known stance a net stance needs (default 3).")
 @click.option("--reset-params", is_flag=True,
               help="Forget the parameters stored in the database (back to defaults, env and options).")

@@ -25,7 +25,7 @@ def test_whole_corpus_ingests_or_fails_cleanly(tmp_path: Path, shared_data: Path
     assert set(statuses) <= {"ok", "partial", "failed"}
     failed = db.execute("SELECT snapshot_path, error_kind, error FROM fetches WHERE status = 'failed'").fetchall()
     assert all(kind and error for _, kind, error in failed), failed[:5]
-    assert summary.feeds_failed == len(failed)
+    assert summary.fetches_failed == len(failed)
     # Nothing stored is unreadable: every article has a key, a day and a hash.
     assert db.execute("SELECT COUNT(*) FROM articles WHERE item_key IS NULL OR day IS NULL "
                       "OR content_hash IS NULL").fetchone()[0] == 0

@@ -191,14 +191,14 @@ def check_database(path: str | Path) -> DatabaseCheck:
     if not tables:
         raise TrackerError(
             f"{path} is an empty database, not a tracker database yet: `tracker serve` never "
-            "writes, so it cannot set it up. Run `tracker run` (or `tracker ingest`) on it "
+            "writes, so it cannot set it up. Fix: run `tracker run` (or `tracker ingest`) on it "
             "first, or point --db at an existing tracker database."
         )
     if first not in applied:
         shown = ", ".join(sorted(t for t in tables if not t.startswith("sqlite_"))[:8])
         raise TrackerError(
             f"{path} is a SQLite database but not a tracker database (no tracker migrations "
-            f"recorded; its tables: {shown}). Refusing to serve it: point --db (or TRACKER_DB) "
+            f"recorded; its tables: {shown}). Refusing to serve it. Fix: point --db (or TRACKER_DB) "
             "at the tracker database (default db/tracker.db)."
         )
     pending = tuple(name for name, _ in MIGRATIONS if name not in applied)
