@@ -631,6 +631,60 @@ CREATE INDEX idx_mentions_linked ON mentions(article_id, entity_id) WHERE entity
 """
 
 
+#: Serving (tracker serve's narrative, entity and day pages): articles naming each entity per
+#: day, kept by triggers on mentions so a one-year entity timeline reads ~365 rows instead of
+#: joining every mention to its article (200 ms at 1M articles). Duplicates are left out as
+#: they stand when the mention is stored (deduplication runs at ingest, before tagging).
+M0052_ENTITY_DAILY = """
+CREATE TABLE entity_daily (
+    entity_id TEXT NOT NULL,
+    day TEXT NOT NULL,
+    articles INTEGER NOT NULL DEFAULT 0,
+    mentions INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (entity_id, day)
+) WITHOUT ROWID;
+INSERT INTO entity_daily (entity_id, day, articles, mentions)
+SELECT m.entity_id, a.day, count(DISTINCT m.article_id), count(*)
+FROM mentions m JOIN articles a ON a.id = m.article_id
+WHERE m.entity_id IS NOT NULL AND a.duplicate_of IS NULL
+GROUP BY m.entity_id, a.day;
+CREATE TRIGGER mentions_entity_daily_ai AFTER INSERT ON mentions
+WHEN NEW.entity_id IS NOT NULL BEGIN
+    INSERT INTO entity_daily (entity_id, day, articles, mentions)
+    SELECT NEW.entity_id, a.day, NOT EXISTS (
+        SELECT 1 FROM mentions m WHERE m.article_id = NEW.article_id
+        AND m.entity_id = NEW.entity_id AND m.id != NEW.id), 1
+    FROM articles a WHERE a.id = NEW.article_id AND a.duplicate_of IS NULL
+    ON CONFLICT (entity_id, day) DO UPDATE
+    SET articles = articles + excluded.articles, mentions = mentions + 1;
+END;
+CREATE TRIGGER mentions_entity_daily_ad AFTER DELETE ON mentions
+WHEN OLD.entity_id IS NOT NULL BEGIN
+    UPDATE entity_daily SET mentions = mentions - 1, articles = articles - NOT EXISTS (
+        SELECT 1 FROM mentions m WHERE m.article_id = OLD.article_id AND m.entity_id = OLD.entity_id)
+    WHERE entity_id = OLD.entity_id
+    AND day = (SELECT day FROM articles WHERE id = OLD.article_id AND duplicate_of IS NULL);
+END;
+CREATE TRIGGER mentions_entity_daily_au AFTER UPDATE OF entity_id, article_id ON mentions BEGIN
+    UPDATE entity_daily SET mentions = mentions - 1, articles = articles - NOT EXISTS (
+        SELECT 1 FROM mentions m WHERE m.article_id = OLD.article_id AND m.entity_id = OLD.entity_id)
+    WHERE OLD.entity_id IS NOT NULL AND entity_id = OLD.entity_id
+    AND day = (SELECT day FROM articles WHERE id = OLD.article_id AND duplicate_of IS NULL);
+    INSERT INTO entity_daily (entity_id, day, articles, mentions)
+    SELECT NEW.entity_id, a.day, NOT EXISTS (
+        SELECT 1 FROM mentions m WHERE m.article_id = NEW.article_id
+        AND m.entity_id = NEW.entity_id AND m.id != NEW.id), 1
+    FROM articles a WHERE NEW.entity_id IS NOT NULL AND a.id = NEW.article_id
+    AND a.duplicate_of IS NULL
+    ON CONFLICT (entity_id, day) DO UPDATE
+    SET articles = articles + excluded.articles, mentions = mentions + 1;
+END;
+-- The newest mentions of an entity, newest article first (entity page).
+CREATE INDEX idx_mentions_entity_sentence ON mentions(entity_id, article_id DESC, start, "end")
+    WHERE entity_id IS NOT NULL;
+"""
+
+
 MIGRATIONS: list[Migration] = [
     ("0001_ingest", M0001_INGEST),
     ("0002_articles_fts", M0002_ARTICLES_FTS),
@@ -648,4 +702,5 @@ MIGRATIONS: list[Migration] = [
     ("0081_story_clusters", M0081_STORY_CLUSTERS),
     ("0030_narrative_stance", M0030_NARRATIVE_STANCE),
     ("0040_index_counts", M0040_INDEX_COUNTS),
+    ("0052_entity_daily", M0052_ENTITY_DAILY),
 ]
