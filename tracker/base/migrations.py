@@ -685,6 +685,19 @@ CREATE INDEX idx_mentions_entity_sentence ON mentions(entity_id, article_id DESC
 """
 
 
+#: Serving: stable, fast orders for the Datasette table pages. Datasette 0.65 sorts a table's
+#: first page by its sort column alone and the next pages by that column then the primary
+#: key (ascending), so rows tied on the sort column repeated or went missing across pages
+#: whenever the first page's ties came out in another order. These indexes make the first
+#: page's ties come out in primary-key order too (narrative_index: newest day first, then
+#: narrative id; the articles table sorts by id, unique). entity_daily by day: the entity
+#: pick list (most named over the last 90 days).
+M0053_SERVING_ORDER = """
+CREATE INDEX idx_narrative_index_day_desc ON narrative_index(day DESC, narrative_id);
+CREATE INDEX idx_entity_daily_day ON entity_daily(day, entity_id, articles);
+"""
+
+
 MIGRATIONS: list[Migration] = [
     ("0001_ingest", M0001_INGEST),
     ("0002_articles_fts", M0002_ARTICLES_FTS),
@@ -703,4 +716,5 @@ MIGRATIONS: list[Migration] = [
     ("0030_narrative_stance", M0030_NARRATIVE_STANCE),
     ("0040_index_counts", M0040_INDEX_COUNTS),
     ("0052_entity_daily", M0052_ENTITY_DAILY),
+    ("0053_serving_order", M0053_SERVING_ORDER),
 ]

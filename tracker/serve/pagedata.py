@@ -31,6 +31,10 @@ async def one(db: Any, sql: str, params: Mapping[str, Any] | Sequence[Any] = ())
     return found[0] if found else None
 
 
+# "+a.duplicate_of is null" (a unary plus) keeps the planner off idx_articles_duplicate_of:
+# nearly every article is not a duplicate, so that index would read the whole table.
+
+
 def _marks(n: int) -> str:
     return ",".join("?" * n)
 
@@ -109,7 +113,7 @@ async def narratives(db: Any) -> list[dict[str, Any]]:
     return await rows(db, "select id, coalesce(label, id) as label from narratives order by label, id")
 
 
-async def top_entities(db: Any, days: int = 90, limit: int = 300) -> list[dict[str, Any]]:
+async def top_entities(db: Any, days: int = 90, limit: int = 150) -> list[dict[str, Any]]:
     """The entities named in most articles over the last ``days`` days (for the pick list)."""
     return await rows(db, """
         with last as (select max(day) as d from entity_daily)
@@ -221,13 +225,16 @@ async def entity_movers(db: Any, narrative_id: str, end: str, days: int = 28,
 
 async def latest_members(db: Any, narrative_id: str, limit: int = 12) -> list[dict[str, Any]]:
     """The narrative's newest member articles (highest ids first), duplicates left out."""
+    # CROSS JOIN keeps the members index outermost: walked backwards, it stops after `limit`
+    # rows; the planner otherwise starts from the (huge) set of non-duplicate articles.
     return await rows(db, """
         select a.id, a.day, a.title, a.url, a.canonical_url, an.score, an.stance,
           f.name as feed_name, f.title as feed_title
         from article_narratives an indexed by idx_article_narratives_members
-        join articles a on a.id = an.article_id
+        cross join articles a
         left join feeds f on f.id = a.feed_id
-        where an.narrative_id = ? and an.is_member = 1 and a.duplicate_of is null
+        where a.id = an.article_id and an.narrative_id = ? and an.is_member = 1
+          and +a.duplicate_of is null
         order by an.article_id desc limit ?""", [narrative_id, limit])
 
 
@@ -252,7 +259,7 @@ async def member_articles(db: Any, narrative_id: str, day: str) -> list[dict[str
         from articles a cross join article_narratives an
         left join feeds f on f.id = a.feed_id
         where a.day = ? and an.article_id = a.id and an.narrative_id = ? and an.is_member = 1
-          and a.duplicate_of is null
+          and +a.duplicate_of is null
         order by an.score desc, a.id""", [day, narrative_id])
 
 
@@ -281,6 +288,18 @@ async def article_details(db: Any, ids: Sequence[int]) -> dict[int, dict[str, An
             from story_articles sa join story_clusters c on c.id = sa.cluster_id
             where sa.article_id in ({_marks(len(ids))})""", ids):
         out[r["article_id"]]["story"] = r
+    return out
+
+
+async def story_ids(db: Any, ids: Sequence[int]) -> dict[int, int]:
+    """The story cluster of each article id that has one."""
+    out: dict[int, int] = {}
+    ids = list(ids)
+    for start in range(0, len(ids), 500):
+        chunk = ids[start:start + 500]
+        for r in await rows(db, f"select article_id, cluster_id from story_articles "
+                                f"where article_id in ({_marks(len(chunk))})", chunk):
+            out[r["article_id"]] = r["cluster_id"]
     return out
 
 
@@ -367,7 +386,7 @@ async def entity_articles(db: Any, entity_id: str, day: str | None = None,
         mentions = await rows(db, """
             select m.article_id, min(m.start) as start, min(m."end") as "end"
             from articles a cross join mentions m
-            where a.day = ? and a.duplicate_of is null and m.article_id = a.id and m.entity_id = ?
+            where a.day = ? and +a.duplicate_of is null and m.article_id = a.id and m.entity_id = ?
             group by m.article_id order by m.article_id desc limit ?""", [day, entity_id, limit])
     else:
         mentions = await rows(db, """
@@ -422,7 +441,7 @@ async def week_row(db: Any, narrative_id: str, week: str) -> dict[str, Any] | No
 
 
 async def member_texts(db: Any, narrative_id: str, start: str, end: str,
-                       cap: int = 1200) -> list[dict[str, Any]]:
+                       cap: int = 600) -> list[dict[str, Any]]:
     """Member articles of the period (id, title, summary, source, story), at most ~``cap``.
 
     Above ``cap`` members a deterministic sample (every k-th article id) is read, so the
@@ -438,7 +457,7 @@ async def member_texts(db: Any, narrative_id: str, start: str, end: str,
         left join feeds f on f.id = a.feed_id
         left join story_articles sa on sa.article_id = a.id
         where a.day between ? and ? and a.id % ? = 0 and an.article_id = a.id
-          and an.narrative_id = ? and an.is_member = 1 and a.duplicate_of is null""",
+          and an.narrative_id = ? and an.is_member = 1 and +a.duplicate_of is null""",
         [start, end, k, narrative_id])
 
 

@@ -39,6 +39,8 @@ from tracker.serve.pagedata import canonical_link, iso_week, source_name, week_b
 DATABASE_NAME = "tracker"
 #: Trailing weeks "why it moved" compares a week with.
 WHY_REFERENCE_WEEKS = 4
+#: Member articles a narrative-day page shows in full before "show all".
+DAY_PAGE_ARTICLES = 60
 #: Pick-list cache: the top entities change with each run, not each request.
 PICK_TTL_SECONDS = 300.0
 _pick_cache: dict[str, tuple[float, Any]] = {}
@@ -128,13 +130,34 @@ async def _picks(datasette: Any) -> dict[str, Any]:
     return picks
 
 
+async def picker_html(datasette: Any, narrative_id: str | None = None,
+                      entity_id: str | None = None) -> Markup:
+    """The pick lists, rendered once per selection while the lists are cached."""
+    picks = await _picks(datasette)
+    key = f"picker:{narrative_id}:{entity_id}"
+    hit = _pick_cache.get(key)
+    if hit and hit[0] >= _pick_cache["picks"][0]:
+        return Markup(hit[1])
+    html = await datasette.render_template(
+        "_tracker_picker.html", {"picks": picks, "fmt": _fmt, "nar": {"id": narrative_id},
+                                 "ent": {"id": entity_id}})
+    if len(_pick_cache) > 500:  # one entry per page visited: keep it bounded
+        _pick_cache.clear()
+        _pick_cache["picks"] = (time.monotonic(), picks)
+    _pick_cache[key] = (_pick_cache["picks"][0], html)
+    return Markup(html)
+
+
 async def _render(datasette: Any, request: Any, template: str, title: str,
                   context: dict[str, Any]) -> Response:
     from tracker.serve.plugin import _static_version
 
     picks = await _picks(datasette)
+    nar, ent = context.get("nar"), context.get("ent")
+    picker = await picker_html(datasette, nar["id"] if nar else None, ent["id"] if ent else None)
     html = await datasette.render_template(
-        template, {"page_title": title, "picks": picks, "fmt": _fmt, "day_words": _day_words,
+        template, {"page_title": title, "picks": picks, "picker": picker, "fmt": _fmt,
+                   "day_words": _day_words,
                    "narrative_url": narrative_url, "day_url": day_url, "entity_url": entity_url,
                    "article_url": article_url, "why_url": why_url, "link": canonical_link,
                    "source": source_name, "evidence": pagedata.evidence_list,
@@ -223,8 +246,13 @@ async def day_page(request: Any, datasette: Any) -> Response:
     index = await pagedata.one(db, "select * from narrative_index where narrative_id = ? and day = ?",
                                [nid, day])
     members = await pagedata.member_articles(db, nid, day)
-    details = await pagedata.article_details(db, [a["id"] for a in members])
-    stories = pagedata.group_stories(members, details)
+    # Counted over every member; shown (with entities and stories) for the best-scoring
+    # DAY_PAGE_ARTICLES unless ?all=1, so a busy day stays one quick page.
+    clusters = await pagedata.story_ids(db, [a["id"] for a in members])
+    story_count = len({clusters.get(a["id"], f"a{a['id']}") for a in members})
+    shown = members if request.args.get("all") else members[:DAY_PAGE_ARTICLES]
+    details = await pagedata.article_details(db, [a["id"] for a in shown])
+    stories = pagedata.group_stories(shown, details)
     cover = await pagedata.one(db, "select * from coverage_daily where day = ?", [day])
     prev_next = await pagedata.one(db, """
         select (select max(day) from narrative_index where narrative_id = :n and day < :d and articles > 0) as prev,
@@ -233,6 +261,7 @@ async def day_page(request: Any, datasette: Any) -> Response:
     week = iso_week(date.fromisoformat(day))
     context = {"nar": nar, "day": day, "index": index, "members": members, "details": details,
                "stories": stories, "cover": cover, "prev_next": prev_next, "week": week,
+               "story_count": story_count, "shown": len(shown),
                "sources": len({a["feed_name"] for a in members})}
     return await _render(datasette, request, "tracker_day.html",
                          f"{nar['label']}, {_day_words(day)}", context)

@@ -34,7 +34,7 @@ from markupsafe import Markup, escape
 from tracker.base.resources import packaged
 from tracker.report.charts import INDEX_TITLE, Point, Series, line_chart, series_colours, to_svg
 from tracker.serve import charts as serve_charts
-from tracker.serve import pages
+from tracker.serve import exports, pages
 
 log = logging.getLogger(__name__)
 
@@ -336,7 +336,20 @@ def extra_template_vars(datasette: Any) -> dict[str, Any]:
     async def tracker_chart(columns: Sequence[str], rows: Sequence[Any], request: Any) -> Markup:
         return await rows_chart(datasette, columns, rows, request)
 
-    return {"tracker_chart": tracker_chart, "tracker_overview_chart": tracker_overview_chart}
+    async def tracker_search_count(request: Any) -> int | None:
+        if request is None:
+            return None
+        return await exports.search_count(
+            datasette, [(k, v) for k in request.args for v in request.args.getlist(k)])
+
+    return {"tracker_chart": tracker_chart, "tracker_overview_chart": tracker_overview_chart,
+            "tracker_search_count": tracker_search_count}
+
+
+@hookimpl
+def asgi_wrapper(datasette: Any) -> Any:
+    """Complete canned-query exports and fast article searches (tracker.serve.exports)."""
+    return exports.wrap(datasette, check_params)
 
 
 @hookimpl
