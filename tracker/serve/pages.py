@@ -100,6 +100,11 @@ def _fmt(value: Any, digits: int = 0, sign: bool = False) -> str:
     return f"{value:+,.{digits}f}" if sign else f"{value:,.{digits}f}"
 
 
+def _plural(n: Any, word: str, words: str | None = None) -> str:
+    """"1 article", "2,013 articles" (the number rounded)."""
+    return f"{_fmt(n)} {word if n == 1 else (words or word + 's')}"
+
+
 def _day_words(day: str) -> str:
     try:
         return date.fromisoformat(day).strftime("%a %-d %b %Y")
@@ -157,7 +162,7 @@ async def _render(datasette: Any, request: Any, template: str, title: str,
     picker = await picker_html(datasette, nar["id"] if nar else None, ent["id"] if ent else None)
     html = await datasette.render_template(
         template, {"page_title": title, "picks": picks, "picker": picker, "fmt": _fmt,
-                   "day_words": _day_words,
+                   "plural": _plural, "day_words": _day_words,
                    "narrative_url": narrative_url, "day_url": day_url, "entity_url": entity_url,
                    "article_url": article_url, "why_url": why_url, "link": canonical_link,
                    "source": source_name, "evidence": pagedata.evidence_list,
