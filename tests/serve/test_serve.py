@@ -364,9 +364,10 @@ def test_query_entity_timeline(client: Client) -> None:
     assert [r["day"] for r in rows] == [
         (FIRST_DAY + timedelta(days=DAYS - 90 + i)).isoformat() for i in range(90)
     ]
-    named = [(r["day"], r["articles"], r["mentions"], r["sources"]) for r in rows if r["articles"]]
+    named = [(r["day"], r["articles"], r["mentions"]) for r in rows if r["articles"]]
     # Article 4 is a duplicate; article 1 names the Fed twice.
-    assert named == [(day(DAYS - 2), 1, 1, 1), (LAST_DAY, 2, 3, 2)]
+    assert named == [(day(DAYS - 2), 1, 1), (LAST_DAY, 2, 3)]
+    assert all(r["per_1000_articles"] is None for r in rows)  # no coverage rows in this fixture
     assert sum(r["mentions"] for r in rows) == 4
     assert rows[-1]["narratives"] == "rates (3)" and rows[0]["narratives"] is None
     assert {r["entity_id"] for r in rows} == {"fed"}

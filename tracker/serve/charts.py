@@ -192,3 +192,41 @@ def _entity(title: str) -> dict[str, Any]:
               .encode(x=x, y="per_1000:Q", href="href:N", tooltip=tip))
     return _finish(alt.layer(area, points).properties(height=220), title=title,
                    subtitle="Normalised by the day's coverage; click a dot for that day's articles.")
+
+
+def series_spec(rows: Sequence[Mapping[str, Any]], *, labels: Sequence[str], colours: Sequence[str],
+                y_title: str, title: str, base: float | None, legend_title: str | None) -> dict[str, Any]:
+    """One line per series of query rows; every point links to its day (``rows``: series, day,
+    value, spike, href). Layers are named as the report's charts name them (lines,
+    base_rule, spikes), and the last layer carries the colour scale."""
+    return _with_data(_series(tuple(labels), tuple(colours), y_title, title, base, legend_title),
+                      rows=rows)
+
+
+@lru_cache(maxsize=256)
+def _series(labels: tuple[str, ...], colours: tuple[str, ...], y_title: str, title: str,
+            base: float | None, legend_title: str | None) -> dict[str, Any]:
+    data = alt.NamedData(name="rows")
+    colour = alt.Color("series:N", title=legend_title, scale=alt.Scale(domain=list(labels), range=list(colours)),
+                       legend=alt.Legend(title=legend_title) if legend_title else None)
+    x = alt.X("day:T", axis=DAY_AXIS)
+    y = alt.Y("value:Q", title=y_title)
+    tip = [alt.Tooltip("series:N", title=legend_title or "Series"),
+           alt.Tooltip("day:T", title="Day", format="%a %d %b %Y"),
+           alt.Tooltip("value:Q", title="Value", format=",.2f")]
+    layers: list[Any] = []
+    if base is not None:
+        layers.append(alt.Chart(alt.Data(values=[{"base": base}]), name="base_rule").mark_rule(
+            color="#999999", strokeDash=[4, 3]).encode(y="base:Q"))
+    # invalid=None: a null value breaks the line (a day without a value is a gap, not a slope).
+    layers.append(alt.Chart(data, name="lines").mark_line(strokeWidth=1.6, invalid=None)
+                  .encode(x=x, y=y, color=colour))
+    layers.append(alt.Chart(data, name="points").transform_filter("isValid(datum.value)")
+                  .mark_point(filled=True, size=20, opacity=0.6, cursor="pointer")
+                  .encode(x=x, y=y, color=colour, href="href:N", tooltip=tip))
+    layers.append(alt.Chart(data, name="spikes").transform_filter("datum.spike")
+                  .mark_point(filled=True, size=90, stroke="#000000", strokeWidth=1.4, opacity=1,
+                              cursor="pointer")
+                  .encode(x=x, y=y, color=colour, href="href:N", tooltip=tip))
+    return _finish(alt.layer(*layers).properties(height=260), title=title,
+                   subtitle="Click a point for that day's articles; ringed: spikes.")

@@ -21,7 +21,7 @@ import logging
 import math
 import sqlite3
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from functools import cache
 from typing import Any
 from urllib.parse import urlencode
@@ -152,6 +152,33 @@ def chart_spec_from_rows(
         label = labels.get(key) or narratives.get(key) or (Y_NAMES[y_column] if not series_column
                                                             else key)
         series.append(Series(key, label, points, colours[key]))
+    if width is None:
+        # In the browser: the cached fast spec whose points open their day's articles.
+        def href(key: str, day: date) -> str | None:
+            if series_column == "narrative_id":
+                return pages.day_url(key, day.isoformat())
+            if series_column == "entity_id":
+                return pages.entity_url(key, day.isoformat())
+            return None
+
+        first, last = min(days), max(days)
+        rows_out = []
+        for s in series:
+            # Every day of the span, missing ones as null, so a gap breaks the line.
+            by_day = {p.day: p for p in s.points}
+            for i in range((last - first).days + 1):
+                d = first + timedelta(days=i)
+                p = by_day.get(d)
+                value = p.value if p is not None else None
+                rows_out.append({"series": s.label, "day": d.isoformat(), "value": value,
+                                 "spike": bool(p is not None and p.spike and value is not None),
+                                 "href": href(s.key, d)})
+        return serve_charts.series_spec(
+            rows_out, labels=[s.label for s in series], colours=[s.colour or "#4e79a7" for s in series],
+            y_title=Y_TITLES[y_column], title=title or f"{Y_NAMES[y_column]}, by day",
+            base=100.0 if y_column in INDEX_COLUMNS else None,
+            legend_title=("Narrative" if series_column == "narrative_id" else "Entity")
+            if series_column else None)
     return line_chart(
         series,
         y_title=Y_TITLES[y_column],
