@@ -10,6 +10,7 @@ than the page's queries) and are pure functions of the rows given.
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Mapping, Sequence
 from functools import lru_cache
 from typing import Any
@@ -24,6 +25,8 @@ _CONFIG = {
     "legend": {"labelFontSize": 11, "titleFontSize": 11, "orient": "bottom",
                "direction": "vertical", "labelLimit": 320},
     "view": {"stroke": "#bbbbbb"},
+    # The same room for every left axis, so a coverage strip lines up with its chart.
+    "axisY": {"minExtent": 48, "maxExtent": 48},
     "title": {"anchor": "start", "fontSize": 14, "subtitleFontSize": 11},
 }
 DAY_AXIS = alt.Axis(format="%d %b %y", labelOverlap="greedy", labelFlush=True, title=None)
@@ -34,7 +37,9 @@ def _finish(chart: alt.TopLevelMixin, *, title: str | None = None,
     chart = chart.properties(width="container", autosize=alt.AutoSizeParams(
         type="fit-x", contains="padding"))
     if title:
-        chart = chart.properties(title=alt.TitleParams(text=title, subtitle=subtitle or alt.Undefined))
+        # Short subtitle lines: a 400 px screen shows them whole.
+        lines = textwrap.wrap(subtitle, 58) if subtitle else alt.Undefined
+        chart = chart.properties(title=alt.TitleParams(text=title, subtitle=lines))
     spec: dict[str, Any] = chart.to_dict(validate=False)
     spec["config"] = _CONFIG
     return spec
@@ -105,18 +110,18 @@ def _coverage(start: str, end: str) -> dict[str, Any]:
 
 
 def narrative_spec(rows: Sequence[Mapping[str, Any]], events: Sequence[Mapping[str, Any]], *,
-                   title: str, colour: str) -> dict[str, Any]:
+                   title: str, colour: str, start: str, end: str) -> dict[str, Any]:
     """One narrative's daily index with its interval, 7-day line, spikes and calendar events.
 
     ``rows``: day, value, low, high, smoothed, spike, articles, href. ``events``: day, title.
     """
-    return _with_data(_narrative(title, colour, bool(events)), rows=rows, events=events)
+    return _with_data(_narrative(title, colour, bool(events), start, end), rows=rows, events=events)
 
 
 @lru_cache(maxsize=256)
-def _narrative(title: str, colour: str, with_events: bool) -> dict[str, Any]:
+def _narrative(title: str, colour: str, with_events: bool, start: str, end: str) -> dict[str, Any]:
     data = alt.NamedData(name="rows")
-    x = alt.X("day:T", axis=DAY_AXIS)
+    x = alt.X("day:T", axis=DAY_AXIS, scale=alt.Scale(domain=[start, end]))
     tip = [alt.Tooltip("day:T", title="Day", format="%a %d %b %Y"),
            alt.Tooltip("value:Q", title="Index", format=",.0f"),
            alt.Tooltip("low:Q", title="Interval from", format=",.0f"),
@@ -146,15 +151,15 @@ def _narrative(title: str, colour: str, with_events: bool) -> dict[str, Any]:
                             "ringed: spikes; dashed brown: calendar events. Click a dot for its articles.")
 
 
-def stance_spec(rows: Sequence[Mapping[str, Any]], *, colour: str) -> dict[str, Any]:
+def stance_spec(rows: Sequence[Mapping[str, Any]], *, colour: str, start: str, end: str) -> dict[str, Any]:
     """Weekly net stance with its interval (``rows``: week_start, stance, low, high, articles, href)."""
-    return _with_data(_stance(colour), rows=rows)
+    return _with_data(_stance(colour, start, end), rows=rows)
 
 
-@lru_cache(maxsize=64)
-def _stance(colour: str) -> dict[str, Any]:
+@lru_cache(maxsize=256)
+def _stance(colour: str, start: str, end: str) -> dict[str, Any]:
     data = alt.NamedData(name="rows")
-    x = alt.X("week_start:T", axis=DAY_AXIS)
+    x = alt.X("week_start:T", axis=DAY_AXIS, scale=alt.Scale(domain=[start, end]))
     tip = [alt.Tooltip("week_start:T", title="Week of", format="%d %b %Y"),
            alt.Tooltip("stance:Q", title="Net stance", format="+.2f"),
            alt.Tooltip("low:Q", title="Interval from", format="+.2f"),

@@ -147,12 +147,14 @@ async def narrative_row(db: Any, narrative_id: str) -> dict[str, Any] | None:
 async def index_span(db: Any, narrative_id: str, start: str | None, end: str | None,
                      default_days: int) -> tuple[str, str] | None:
     """The day range to show: ``start``..``end`` or the ``default_days`` up to the last day."""
-    last = await one(db, "select max(day) as d from narrative_index where narrative_id = ?",
-                     [narrative_id])
-    if not last or not last["d"]:
+    found = await one(db, "select min(day) as first, max(day) as last from narrative_index "
+                          "where narrative_id = ?", [narrative_id])
+    if not found or not found["last"]:
         return None
-    end_day = end or last["d"]
-    start_day = start or (date.fromisoformat(end_day) - timedelta(days=default_days - 1)).isoformat()
+    end_day = end or found["last"]
+    # Never before the index's first day: every chart of the page shares this span.
+    start_day = start or max(found["first"], (date.fromisoformat(end_day)
+                                              - timedelta(days=default_days - 1)).isoformat())
     return start_day, end_day
 
 

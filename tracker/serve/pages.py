@@ -217,13 +217,14 @@ async def narrative_page(request: Any, datasette: Any) -> Response:
                    "high": d["index_high"], "smoothed": d["smoothed_7d"], "spike": d["spike"],
                    "articles": d["articles"], "href": day_url(nid, d["day"])} for d in days]
         context["chart"] = charts.narrative_spec(
-            points, events, title=f"{nar['label']}: daily index", colour=colour)
+            points, events, title=f"{nar['label']}: daily index", colour=colour, start=start, end=end)
         cover = await pagedata.coverage(db, start, end)
         context["coverage"] = charts.coverage_spec(cover, start=start, end=end)
         stance = await pagedata.weekly_stance(db, nid, start, end)
         for s in stance:
             s["href"] = why_url(nid, iso_week(date.fromisoformat(s["week_start"])))
-        context["stance"] = charts.stance_spec(stance, colour=colour) if stance else None
+        context["stance"] = (charts.stance_spec(stance, colour=colour, start=start, end=end)
+                             if stance else None)
         context["top"], context["risers"] = await pagedata.entity_movers(db, nid, end)
         context["spikes"] = [d for d in reversed(days) if d["spike"]][:10]
         context["events"] = list(reversed(events))[:10]

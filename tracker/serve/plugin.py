@@ -289,7 +289,7 @@ async def overview_chart(datasette: Any, days: int = 90) -> Markup:
     spec = serve_charts.overview_spec(
         found, labels or sorted({r["label"] for r in found}),
         title=f"Narrative index, 7-day average, last {days} days",
-        subtitle="100 = a narrative's usual day. Ringed: spikes. Click a dot for that day's articles.")
+        subtitle="100 = a narrative's usual day; ringed: spikes. Click a dot for its articles.")
     cover = await db.execute("select day, articles, sources, covered from coverage_daily "
                              "where day between ? and ? order by day", [start, end])
     strip = serve_charts.coverage_spec([dict(r) for r in cover.rows], start=start, end=end)
