@@ -99,7 +99,9 @@ def coverage_spec(rows: Sequence[Mapping[str, Any]], *, start: str, end: str) ->
 def _coverage(start: str, end: str) -> dict[str, Any]:
     data = alt.NamedData(name="rows")
     chart = alt.Chart(data).mark_bar().encode(
-        x=alt.X("day:T", axis=DAY_AXIS, scale=alt.Scale(domain=[start, end])),
+        # No day labels: the chart above, on the same days, has them.
+        x=alt.X("day:T", axis=alt.Axis(labels=False, title=None, ticks=False),
+                scale=alt.Scale(domain=[start, end])),
         y=alt.Y("sources:Q", title="Sources", axis=alt.Axis(tickCount=2)),
         color=alt.condition("datum.covered == 1", alt.value("#9a9a9a"), alt.value("#d62728")),
         tooltip=[alt.Tooltip("day:T", title="Day", format="%a %d %b %Y"),
@@ -176,21 +178,21 @@ def _stance(colour: str, start: str, end: str) -> dict[str, Any]:
                    subtitle="Mean stance of member articles with a 90% interval (sources-days as clusters).")
 
 
-def entity_spec(rows: Sequence[Mapping[str, Any]], *, title: str) -> dict[str, Any]:
+def entity_spec(rows: Sequence[Mapping[str, Any]], *, title: str, start: str, end: str) -> dict[str, Any]:
     """Articles naming an entity per 1,000 articles that day (``rows``: day, per_1000, articles, href)."""
-    return _with_data(_entity(title), rows=rows)
+    return _with_data(_entity(title, start, end), rows=rows)
 
 
 @lru_cache(maxsize=256)
-def _entity(title: str) -> dict[str, Any]:
+def _entity(title: str, start: str, end: str) -> dict[str, Any]:
     data = alt.NamedData(name="rows")
-    x = alt.X("day:T", axis=DAY_AXIS)
+    x = alt.X("day:T", axis=DAY_AXIS, scale=alt.Scale(domain=[start, end]))
     tip = [alt.Tooltip("day:T", title="Day", format="%a %d %b %Y"),
            alt.Tooltip("per_1000:Q", title="Per 1,000 articles", format=",.1f"),
            alt.Tooltip("articles:Q", title="Articles naming it", format=",.0f"),
            alt.Tooltip("total:Q", title="Articles that day", format=",.0f")]
     base = alt.Chart(data)
-    area = base.mark_area(opacity=0.25, color=PALETTE[0], interpolate="step-after").encode(
+    area = base.mark_area(opacity=0.25, color=PALETTE[0]).encode(
         x=x, y=alt.Y("per_1000:Q", title="Articles naming it per 1,000"))
     points = (base.transform_filter("datum.articles > 0")
               .mark_point(filled=True, size=18, color=PALETTE[0], cursor="pointer")

@@ -39,6 +39,10 @@ from tracker.serve.pagedata import canonical_link, iso_week, source_name, week_b
 DATABASE_NAME = "tracker"
 #: Trailing weeks "why it moved" compares a week with.
 WHY_REFERENCE_WEEKS = 4
+#: Entity types in words (others: the type with spaces, capitalised).
+ENTITY_TYPES = {"ORG": "Organisation", "PERSON": "Person", "GPE": "Country, city or state",
+                "LOC": "Place", "NORP": "Group", "PRODUCT": "Product", "EVENT": "Event",
+                "FAC": "Facility", "LAW": "Law", "MONEY": "Amount"}
 #: Member articles a narrative-day page shows in full before "show all".
 DAY_PAGE_ARTICLES = 60
 #: Pick-list cache: the top entities change with each run, not each request.
@@ -321,17 +325,22 @@ async def entity_page(request: Any, datasette: Any) -> Response:
     end = _day_arg(request, "end") or await pagedata.entity_last_day(db, eid)
     context: dict[str, Any] = {"ent": ent, "end": end, "day": _day_arg(request, "day")}
     if end:
-        start = _day_arg(request, "start") or (date.fromisoformat(end) - timedelta(days=364)).isoformat()
+        first = await pagedata.one(db, "select min(day) as d from coverage_daily")
+        year_ago = (date.fromisoformat(end) - timedelta(days=364)).isoformat()
+        # A year up to the entity's last day, never before the first day with coverage.
+        start = _day_arg(request, "start") or max(year_ago, (first or {}).get("d") or year_ago)
         timeline = await pagedata.entity_timeline(db, eid, start, end)
         for r in timeline:
             r["href"] = entity_url(eid, r["day"])
-        context["chart"] = charts.entity_spec(timeline, title=f"{ent['name']}: share of coverage")
+        context["chart"] = charts.entity_spec(timeline, title=f"{ent['name']}: share of coverage",
+                                              start=start, end=end)
         context["coverage"] = charts.coverage_spec(
             await pagedata.coverage(db, start, end), start=start, end=end)
         context["total"] = sum(r["articles"] for r in timeline)
         context["start"] = start
         context["narratives"] = await pagedata.entity_narratives(db, eid, end)
     context["articles"] = await pagedata.entity_articles(db, eid, context["day"])
+    context["kind"] = ENTITY_TYPES.get(ent["type"] or "", (ent["type"] or "").replace("_", " ").capitalize())
     return await _render(datasette, request, "tracker_entity.html", ent["name"], context)
 
 
