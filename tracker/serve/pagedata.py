@@ -443,7 +443,7 @@ async def week_row(db: Any, narrative_id: str, week: str) -> dict[str, Any] | No
 
 
 async def member_texts(db: Any, narrative_id: str, start: str, end: str,
-                       cap: int = 600) -> list[dict[str, Any]]:
+                       cap: int = 400) -> list[dict[str, Any]]:
     """Member articles of the period (id, title, summary, source, story), at most ~``cap``.
 
     Above ``cap`` members a deterministic sample (every k-th article id) is read, so the
