@@ -393,6 +393,9 @@ def render_cell(row: Any, value: Any, column: str, table: str | None, database: 
         return evidence_html(value)
     if value is None:
         return None
+    if isinstance(value, float) and math.isfinite(value):
+        # Rounded for reading (the full value on hover; JSON and CSV keep every digit).
+        return Markup(f'<span title="{value!r}">{escape(round_for_reading(value))}</span>')
     keys = row.keys() if hasattr(row, "keys") else ()
     if column == "day" and "narrative_id" in keys and row["narrative_id"] is not None:
         narrative = row["narrative_id"]
@@ -406,6 +409,16 @@ def render_cell(row: Any, value: Any, column: str, table: str | None, database: 
         href = datasette.urls.row(database, ROW_LINKS[column], tilde_encode(str(value)))
         return Markup(f'<a href="{escape(href)}">{escape(str(value))}</a>')
     return None
+
+
+def round_for_reading(value: float) -> str:
+    """103.2345 -> "103.2", 0.000123 -> "0.000123", 12345.6 -> "12,346": digits that matter."""
+    size = abs(value)
+    if size >= 1000:
+        return f"{value:,.0f}"
+    if size >= 1:
+        return f"{value:,.1f}"
+    return f"{value:.3g}"
 
 
 #: (table or None for any, column) -> the reader's page a value links to.
