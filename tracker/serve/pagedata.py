@@ -147,11 +147,16 @@ async def narrative_row(db: Any, narrative_id: str) -> dict[str, Any] | None:
 async def index_span(db: Any, narrative_id: str, start: str | None, end: str | None,
                      default_days: int) -> tuple[str, str] | None:
     """The day range to show: ``start``..``end`` or the ``default_days`` up to the last day."""
-    found = await one(db, "select min(day) as first, max(day) as last from narrative_index "
-                          "where narrative_id = ?", [narrative_id])
+    found = await one(db, """
+        select min(day) as first, max(day) as last,
+          (select max(day) from narrative_index where narrative_id = :n and index_value is not null)
+            as last_value
+        from narrative_index where narrative_id = :n""", {"n": narrative_id})
     if not found or not found["last"]:
         return None
-    end_day = end or found["last"]
+    # Up to the last day with a value: a narrative whose sources stopped (or whose articles
+    # are not scored yet) shows where it was measured, not months of empty days.
+    end_day = end or found["last_value"] or found["last"]
     # Never before the index's first day: every chart of the page shares this span.
     start_day = start or max(found["first"], (date.fromisoformat(end_day)
                                               - timedelta(days=default_days - 1)).isoformat())
@@ -225,28 +230,32 @@ async def entity_movers(db: Any, narrative_id: str, end: str, days: int = 28,
     return top, risers
 
 
-async def latest_members(db: Any, narrative_id: str, limit: int = 12) -> list[dict[str, Any]]:
-    """The narrative's newest member articles (highest ids first), duplicates left out."""
-    # CROSS JOIN keeps the members index outermost: walked backwards, it stops after `limit`
-    # rows; the planner otherwise starts from the (huge) set of non-duplicate articles.
-    return await rows(db, """
+async def latest_members(db: Any, narrative_id: str, end: str, limit: int = 12) -> list[dict[str, Any]]:
+    """The narrative's newest member articles up to ``end`` (latest days first, best score first)."""
+    # The last days with members, from the index (narrow), then those days' articles drive
+    # the join: ids follow the order articles were stored, not their days (replays, backfills).
+    days = [r["day"] for r in await rows(db, """
+        select day from narrative_index where narrative_id = ? and day <= ? and articles > 0
+        order by day desc limit 7""", [narrative_id, end])]
+    if not days:
+        return []
+    return await rows(db, f"""
         select a.id, a.day, a.title, a.url, a.canonical_url, an.score, an.stance,
           f.name as feed_name, f.title as feed_title
-        from article_narratives an indexed by idx_article_narratives_members
-        cross join articles a
+        from articles a cross join article_narratives an
         left join feeds f on f.id = a.feed_id
-        where a.id = an.article_id and an.narrative_id = ? and an.is_member = 1
-          and +a.duplicate_of is null
-        order by an.article_id desc limit ?""", [narrative_id, limit])
+        where a.day in ({_marks(len(days))}) and an.article_id = a.id and an.narrative_id = ?
+          and an.is_member = 1 and +a.duplicate_of is null
+        order by a.day desc, an.score desc, a.id limit ?""", [*days, narrative_id, limit])
 
 
-async def weeks(db: Any, narrative_id: str, limit: int = 12) -> list[dict[str, Any]]:
-    """The narrative's last weeks from narrative_weekly, newest first."""
+async def weeks(db: Any, narrative_id: str, end: str, limit: int = 12) -> list[dict[str, Any]]:
+    """The narrative's weeks up to ``end`` from narrative_weekly, newest first."""
     return await rows(db, """
         select week, week_start, week_end, index_value, index_low, index_high, change, change_p,
           mover, articles, member_sources, net_stance
-        from narrative_weekly where narrative_id = ? order by week desc limit ?""",
-        [narrative_id, limit])
+        from narrative_weekly where narrative_id = ? and week_start <= ?
+        order by week desc limit ?""", [narrative_id, end, limit])
 
 
 # --------------------------------------------------------------------------- articles
