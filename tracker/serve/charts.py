@@ -237,3 +237,22 @@ def _series(labels: tuple[str, ...], colours: tuple[str, ...], y_title: str, tit
                   .encode(x=x, y=y, color=colour, href="href:N", tooltip=tip))
     return _finish(alt.layer(*layers).properties(height=260), title=title,
                    subtitle="Click a point for that day's articles; ringed: spikes.")
+
+
+def counts_spec(rows: Sequence[Mapping[str, Any]], *, title: str, colour: str, start: str,
+                end: str) -> dict[str, Any]:
+    """Member articles per day as bars (``rows``: day, articles, href), for a narrative whose
+    index has no value in the period (too few member articles expected per day)."""
+    return _with_data(_counts(title, colour, start, end), rows=rows)
+
+
+@lru_cache(maxsize=256)
+def _counts(title: str, colour: str, start: str, end: str) -> dict[str, Any]:
+    x = alt.X("day:T", axis=DAY_AXIS, scale=alt.Scale(domain=[start, end]))
+    bars = alt.Chart(alt.NamedData(name="rows")).mark_bar(color=colour, cursor="pointer").encode(
+        x=x, y=alt.Y("articles:Q", title="Member articles"), href="href:N",
+        tooltip=[alt.Tooltip("day:T", title="Day", format="%a %d %b %Y"),
+                 alt.Tooltip("articles:Q", title="Member articles")])
+    return _finish(bars.properties(height=200), title=title,
+                   subtitle="No index value in this period (too few member articles expected a day): "
+                            "member articles per day instead. Click a bar for its articles.")

@@ -150,13 +150,16 @@ async def index_span(db: Any, narrative_id: str, start: str | None, end: str | N
     found = await one(db, """
         select min(day) as first, max(day) as last,
           (select max(day) from narrative_index where narrative_id = :n and index_value is not null)
-            as last_value
+            as last_value,
+          (select max(day) from narrative_index where narrative_id = :n and articles > 0)
+            as last_articles
         from narrative_index where narrative_id = :n""", {"n": narrative_id})
     if not found or not found["last"]:
         return None
-    # Up to the last day with a value: a narrative whose sources stopped (or whose articles
-    # are not scored yet) shows where it was measured, not months of empty days.
-    end_day = end or found["last_value"] or found["last"]
+    # Up to the last day with a value (else with member articles): a narrative whose sources
+    # stopped, or whose articles are not scored yet, shows where it was measured, not months
+    # of empty days.
+    end_day = end or found["last_value"] or found["last_articles"] or found["last"]
     # Never before the index's first day: every chart of the page shares this span.
     start_day = start or max(found["first"], (date.fromisoformat(end_day)
                                               - timedelta(days=default_days - 1)).isoformat())

@@ -264,8 +264,15 @@ async def narrative_page(request: Any, datasette: Any) -> Response:
         points = [{"day": d["day"], "value": d["index_value"], "low": d["index_low"],
                    "high": d["index_high"], "smoothed": d["smoothed_7d"], "spike": d["spike"],
                    "articles": d["articles"], "href": day_url(nid, d["day"])} for d in days]
-        context["chart"] = charts.narrative_spec(
-            points, events, title=f"{nar['label']}: daily index", colour=colour, start=start, end=end)
+        if any(d["index_value"] is not None for d in days):
+            context["chart"] = charts.narrative_spec(
+                points, events, title=f"{nar['label']}: daily index", colour=colour, start=start,
+                end=end)
+        else:
+            context["chart"] = charts.counts_spec(
+                [{"day": d["day"], "articles": d["articles"], "href": day_url(nid, d["day"])}
+                 for d in days if d["articles"]],
+                title=f"{nar['label']}: member articles a day", colour=colour, start=start, end=end)
         cover = await pagedata.coverage(db, start, end)
         context["coverage"] = charts.coverage_spec(cover, start=start, end=end)
         stance = await pagedata.weekly_stance(db, nid, start, end)
