@@ -267,6 +267,9 @@ def test_helpers_unwrap_archive_links_and_find_the_sentence() -> None:
     text = "Title here\n\nFirst one. The Fed cut rates today. Last one."
     start = text.index("Fed")
     assert sentence_around(text, start, start + 3) == "The Fed cut rates today."
+    dateline = "WASHINGTON (Wire) - The U.S. Fed held rates. Markets fell."
+    start = dateline.index("Fed")
+    assert sentence_around(dateline, start, start + 3) == "WASHINGTON (Wire) - The U.S. Fed held rates."
 
 
 # --- exports and paging ------------------------------------------------------------------

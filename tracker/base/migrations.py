@@ -679,9 +679,6 @@ CREATE TRIGGER mentions_entity_daily_au AFTER UPDATE OF entity_id, article_id ON
     ON CONFLICT (entity_id, day) DO UPDATE
     SET articles = articles + excluded.articles, mentions = mentions + 1;
 END;
--- The newest mentions of an entity, newest article first (entity page).
-CREATE INDEX idx_mentions_entity_sentence ON mentions(entity_id, article_id DESC, start, "end")
-    WHERE entity_id IS NOT NULL;
 """
 
 

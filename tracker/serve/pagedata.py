@@ -64,17 +64,32 @@ def source_name(feed: Mapping[str, Any]) -> str:
     return slug.replace("_", " ").replace("-", " ").strip().title()
 
 
+#: A full stop that ends an abbreviation ("U.S.", "Mr.", "Inc."), not a sentence.
+_ABBREVIATION = re.compile(r"(?:\b(?:[A-Za-z]\.)+|\b(?:Mr|Mrs|Ms|Dr|St|Inc|Corp|Co|Ltd|Jr|Sr|No|vs|"
+                           r"Gov|Sen|Rep|Gen|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)\.)$")
+_BOUNDARY = re.compile(r"[.!?](?=\s)|\n")
+
+
+def _is_boundary(text: str, match: re.Match[str]) -> bool:
+    return match.group() == "\n" or not _ABBREVIATION.search(text[max(0, match.start() - 12):match.end()])
+
+
 def sentence_around(text: str, start: int, end: int, limit: int = 320) -> str:
     """The sentence of ``text`` holding characters ``start:end`` (trimmed to ``limit``)."""
     if not text or start >= len(text):
         return ""
-    left = max(text.rfind(". ", 0, start), text.rfind("\n", 0, start), text.rfind("? ", 0, start))
-    right_candidates = [i for i in (text.find(". ", end), text.find("\n", end), text.find("? ", end))
-                        if i != -1]
-    right = min(right_candidates) + 1 if right_candidates else len(text)
-    sentence = text[left + 1:right].strip()
+    left = 0
+    for match in _BOUNDARY.finditer(text, 0, start):
+        if _is_boundary(text, match):
+            left = match.end()
+    right = len(text)
+    for match in _BOUNDARY.finditer(text, end):
+        if _is_boundary(text, match):
+            right = match.end()
+            break
+    sentence = text[left:right].strip()
     if len(sentence) > limit:
-        centre = (start + end) // 2 - (left + 1)
+        centre = (start + end) // 2 - left
         lo = max(0, centre - limit // 2)
         sentence = ("…" if lo else "") + sentence[lo:lo + limit].strip() + "…"
     return sentence
@@ -403,11 +418,20 @@ async def entity_articles(db: Any, entity_id: str, day: str | None = None,
             where a.day = ? and +a.duplicate_of is null and m.article_id = a.id and m.entity_id = ?
             group by m.article_id order by m.article_id desc limit ?""", [day, entity_id, limit])
     else:
-        mentions = await rows(db, """
-            select article_id, min(start) as start, min("end") as "end" from (
-              select article_id, start, "end" from mentions indexed by idx_mentions_entity_sentence
-              where entity_id = ? order by article_id desc limit ?)
-            group by article_id order by article_id desc""", [entity_id, limit * 4])
+        # The entity's last days from entity_daily, then those days' articles: ids follow the
+        # order articles were stored (replays, backfills), not their days.
+        days = [r["day"] for r in await rows(db, """
+            select day from entity_daily where entity_id = ? and articles > 0
+            order by day desc limit 5""", [entity_id])]
+        if not days:
+            return []
+        mentions = await rows(db, f"""
+            select m.article_id, min(m.start) as start, min(m."end") as "end"
+            from articles a cross join mentions m
+            where a.day in ({_marks(len(days))}) and +a.duplicate_of is null
+              and m.article_id = a.id and m.entity_id = ?
+            group by m.article_id order by max(a.day) desc, m.article_id desc limit ?""",
+            [*days, entity_id, limit])
     ids = [m["article_id"] for m in mentions]
     if not ids:
         return []
