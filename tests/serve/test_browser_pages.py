@@ -128,3 +128,22 @@ def test_screenshots_of_the_pages(server: str, tmp_path: Path, width: int) -> No
             print(f"screenshot saved to {shot}")
     finally:
         b.close()
+
+
+def test_canned_query_forms_offer_pick_lists(server: str, browser: Browser) -> None:
+    browser.goto(server + "/tracker/narrative_articles")
+    labels = browser.wait_for(
+        "(() => { const s = document.querySelector('form select[name=narrative]');"
+        " return s && Array.from(s.options).map(o => o.textContent); })()")
+    assert labels == ["(all or default)", "AI capex boom", "Gold rush", "Rate cuts"]
+    assert browser.evaluate("document.querySelector('form input[name=day]').type") == "date"
+    # Pick "Rate cuts" and the spike day as a user would, and run the query.
+    browser.evaluate("document.querySelector('form select[name=narrative]').value = 'rates';"
+                     f"document.querySelector('form input[name=day]').value = '{SPIKE_DAY}';"
+                     "document.querySelector('form input[type=submit]').click()")
+    browser.wait_for("location.search.includes('narrative=rates') && document.readyState === 'complete'")
+    html = browser.evaluate("document.body.innerHTML")
+    assert SPIKE_ARTICLES[0][2] in html and "tracker-evidence" in html
+    browser.goto(server + "/tracker/entity_timeline")
+    options = browser.wait_for("document.querySelectorAll('#tracker-entity-list option').length")
+    assert options == 3  # every entity named in the last 90 days

@@ -80,7 +80,8 @@ ROW_LINKS = {
 }
 #: Width of the server-drawn SVG (export and no-JavaScript fallback).
 SVG_WIDTH = 960
-STATIC_FILES = {"vega-embed.js": "application/javascript", "tracker-charts.js": "application/javascript"}
+STATIC_FILES = {"vega-embed.js": "application/javascript", "tracker-charts.js": "application/javascript",
+                "tracker-forms.js": "application/javascript"}
 
 
 def _parse_day(value: Any) -> date | None:
@@ -369,8 +370,19 @@ def extra_template_vars(datasette: Any) -> dict[str, Any]:
         return await exports.search_count(
             datasette, [(k, v) for k in request.args for v in request.args.getlist(k)])
 
+    async def tracker_pick_lists() -> Markup:
+        """The canned-query forms' pick lists: options as JSON and the script using them."""
+        picks = await pages._picks(datasette)
+        options = {"narratives": picks["narratives"],
+                   "entities": [{"id": e["id"], "name": e["name"]} for e in picks["entities"]],
+                   "narrative_blank": "(all or default)"}
+        static = datasette.urls.path("/-/tracker-static/")
+        return Markup(f'<script type="application/json" id="tracker-pick-options">{_script_json(options)}'
+                      f'</script><script src="{escape(static)}tracker-forms.js?v={_static_version()}" '
+                      'defer></script>')
+
     return {"tracker_chart": tracker_chart, "tracker_overview_chart": tracker_overview_chart,
-            "tracker_search_count": tracker_search_count}
+            "tracker_search_count": tracker_search_count, "tracker_pick_lists": tracker_pick_lists}
 
 
 @hookimpl
