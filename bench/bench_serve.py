@@ -45,6 +45,7 @@ from tracker.base.db import open_db, transaction
 from tracker.base.settings import Settings
 from tracker.index.store import build_index
 from tracker.pipeline import run_ingest
+from tracker.serve.pagedata import readable_source
 from tracker.serve.server import build_datasette, load_metadata
 
 try:
@@ -308,6 +309,7 @@ def measure(db_path: Path, reps: int) -> dict[str, Any]:
     """Raw and served timings of every canned query, with the bare-request baseline."""
     queries = load_metadata()["databases"]["tracker"]["queries"]
     raw = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
+    raw.create_function("source_name", 2, readable_source, deterministic=True)  # as served
     params = pick_params(raw)
     ds = build_datasette(db_path)
     loop = asyncio.new_event_loop()

@@ -349,7 +349,7 @@ def test_query_narrative_articles(client: Client) -> None:
     rows = client.rows("narrative_articles", narrative="rates", day=LAST_DAY)
     # Members only (article 5 is not), duplicates left out (article 4), best score first.
     assert [r["article_id"] for r in rows] == [1, 3, 2]
-    assert [r["source"] for r in rows] == ["alpha", "beta", "alpha"]
+    assert [r["source"] for r in rows] == ["Alpha", "Beta", "Alpha"]  # feed titles, not slugs
     assert json.loads(rows[0]["evidence"])[1]["sentence"] == "March looks likely."
     # Empty day = the narrative's latest day with articles.
     assert client.rows("narrative_articles", narrative="Rate cuts", day="") == rows

@@ -22,7 +22,7 @@ import pytest
 from tests.serve.test_serve import DAYS, Client, day, make_tracker_db
 from tracker.base.db import open_db, transaction
 from tracker.report.why import distinctive_terms, term_counts
-from tracker.serve.pagedata import canonical_link, sentence_around
+from tracker.serve.pagedata import canonical_link, readable_source, sentence_around
 from tracker.serve.server import DATABASE_NAME, build_datasette
 
 SPIKE_DAY = day(DAYS - 7)  # rates spikes here (test_serve.spike)
@@ -260,6 +260,10 @@ def test_weighted_log_odds_prefers_what_is_new_and_shrinks_the_rare() -> None:
 
 
 def test_helpers_unwrap_archive_links_and_find_the_sentence() -> None:
+    assert readable_source("wsj_markets") == "WSJ Markets"
+    assert readable_source("ft_home") == "FT"
+    assert readable_source("cryptopanic_cointelegraph") == "Cointelegraph (CryptoPanic)"
+    assert readable_source("reuters_wl", "Reuters: World") == "Reuters: World"
     wrapped = "https://web.archive.org/web/2025id_/https://www.example.com/a?b=1"
     assert canonical_link(wrapped) == "https://www.example.com/a?b=1"
     assert canonical_link("https://archive.ph/2025.01.01/https://x.example/y") == "https://x.example/y"

@@ -55,13 +55,38 @@ def canonical_link(url: str | None, canonical: str | None = None) -> str | None:
     return canonical if canonical and canonical.startswith("http") else url
 
 
-def source_name(feed: Mapping[str, Any]) -> str:
-    """A feed's name in words: its own title when it has one, else its slug made readable."""
-    title = (feed.get("feed_title") or "").strip()
+#: Words of feed slugs written as publishers write them.
+_SLUG_WORDS = {"ft": "FT", "wsj": "WSJ", "nyt": "NYT", "ai": "AI", "ecb": "ECB", "fed": "Fed",
+               "fomc": "FOMC", "boe": "BoE", "boj": "BoJ", "snb": "SNB", "bis": "BIS", "imf": "IMF",
+               "cnbc": "CNBC", "bbc": "BBC", "ap": "AP", "us": "US", "uk": "UK", "eu": "EU",
+               "theverge": "The Verge", "techcrunch": "TechCrunch", "coindesk": "CoinDesk",
+               "cointelegraph": "Cointelegraph", "cryptopanic": "CryptoPanic", "marketwatch": "MarketWatch"}
+#: Slug words that name a section or a format, not the publisher.
+_SLUG_FILLER = {"home", "rss", "feed", "atom", "xml", "all", "top", "main"}
+
+
+def readable_source(name: str | None, title: str | None = None) -> str:
+    """A feed's name in words: its own title when short, else its slug made readable.
+
+    "wsj_markets" -> "WSJ Markets", "cryptopanic_cointelegraph" -> "Cointelegraph (CryptoPanic)":
+    an aggregator's feeds are named after the outlet, the aggregator in brackets.
+    """
+    title = (title or "").strip()
     if title and len(title) <= 60:
         return title
-    slug = str(feed.get("feed_name") or "unknown source")
-    return slug.replace("_", " ").replace("-", " ").strip().title()
+    words = [w for w in re.split(r"[_\-\s]+", str(name or "")) if w]
+    if not words:
+        return "unknown source"
+    shown = [_SLUG_WORDS.get(w.lower(), w.capitalize()) for w in words
+             if w.lower() not in _SLUG_FILLER] or [_SLUG_WORDS.get(words[0].lower(), words[0].capitalize())]
+    if len(shown) > 1 and words[0].lower() == "cryptopanic":
+        return f"{' '.join(shown[1:])} (CryptoPanic)"
+    return " ".join(shown)
+
+
+def source_name(feed: Mapping[str, Any]) -> str:
+    """:func:`readable_source` of a row with ``feed_name`` and ``feed_title``."""
+    return readable_source(feed.get("feed_name"), feed.get("feed_title"))
 
 
 #: A full stop that ends an abbreviation ("U.S.", "Mr.", "Inc."), not a sentence.

@@ -35,6 +35,7 @@ from tracker.base.resources import packaged
 from tracker.report.charts import INDEX_TITLE, Point, Series, line_chart, series_colours, to_svg
 from tracker.serve import charts as serve_charts
 from tracker.serve import exports, pages
+from tracker.serve.pagedata import readable_source
 
 log = logging.getLogger(__name__)
 
@@ -383,6 +384,12 @@ def extra_template_vars(datasette: Any) -> dict[str, Any]:
 
     return {"tracker_chart": tracker_chart, "tracker_overview_chart": tracker_overview_chart,
             "tracker_search_count": tracker_search_count, "tracker_pick_lists": tracker_pick_lists}
+
+
+@hookimpl
+def prepare_connection(conn: sqlite3.Connection) -> None:
+    """``source_name(name, title)`` in SQL: canned queries show sources in words, not slugs."""
+    conn.create_function("source_name", 2, readable_source, deterministic=True)
 
 
 @hookimpl
