@@ -131,6 +131,11 @@ def test_home_chart_points_and_spikes_open_their_narrative_day(client: Client) -
     # The coverage strip: sources per day under the chart, on the chart's days.
     strip = _spec(html, "tracker-coverage-strip")["datasets"]["rows"]
     assert [r["sources"] for r in strip] == [3 + n % 2 for n in range(DAYS)]
+    # The index query page: points open their day; the same coverage strip under it.
+    ranged = client.get(f"/{DATABASE_NAME}/narrative_index_range", narrative="rates").text
+    points = _spec(ranged, "tracker-index-chart")["datasets"]["rows"]
+    assert {r["href"] for r in points if r["spike"]} == {f"/-/day/rates/{SPIKE_DAY}"}
+    assert len(_spec(ranged, "tracker-coverage-strip")["datasets"]["rows"]) == DAYS
     # The latest spikes as plain links too (a dot is small on a phone), and the week's movers.
     assert f'href="/-/day/rates/{SPIKE_DAY}"' in html
     assert 'href="/-/why/rates/2026-W04"' in html

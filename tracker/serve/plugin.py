@@ -348,10 +348,26 @@ async def rows_chart(datasette: Any, columns: Sequence[str], rows: Sequence[Any]
         links.append(f'<a href="?{escape(query)}">{escape(choice)}</a>')
     svg_url = _svg_link(request)
     export = f' · <a href="{escape(svg_url)}">SVG</a>' if svg_url else ""
+    strip, strip_note = None, ""
+    chart_days = sorted(r["day"] for r in spec.get("datasets", {}).get("rows", []) if r.get("day"))
+    if "narrative_id" in columns and chart_days:
+        # An index chart: the coverage strip (sources present each day) under it.
+        db = datasette.get_database(DATABASE_NAME)
+        cover = await db.execute("select day, articles, sources, covered from coverage_daily "
+                                 "where day between ? and ? order by day",
+                                 [chart_days[0], chart_days[-1]])
+        strip = pages._spec_html(
+            "tracker-coverage-strip",
+            serve_charts.coverage_spec([dict(r) for r in cover.rows], start=chart_days[0],
+                                       end=chart_days[-1]),
+            datasette.urls.path("/-/tracker-static/"), _static_version())
+        strip_note = " Under it: sources with articles each day (red: too few to measure)."
     return chart_html(
         datasette, spec, element_id="tracker-index-chart", svg_url=svg_url,
-        caption=Markup(f"Chart of the rows below (gaps are days without a value; spikes ringed)"
-                       f"{export}. Chart: {' · '.join(links)}"),
+        caption=Markup(f"Chart of the rows below (gaps are days without a value; spikes ringed; "
+                       f"click a point for that day's articles){export}.{strip_note} "
+                       f"Chart: {' · '.join(links)}"),
+        extra=strip,
     )
 
 
