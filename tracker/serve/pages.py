@@ -20,12 +20,11 @@ from __future__ import annotations
 
 import json
 import time
-from collections import Counter
 from datetime import date, timedelta
 from functools import cache
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote, urlencode
+from urllib.parse import quote
 
 from datasette.utils.asgi import NotFound, Response
 from markupsafe import Markup, escape
@@ -49,7 +48,6 @@ MIN_TERM_Z = 1.96
 DAY_PAGE_ARTICLES = 60
 #: Pick-list cache: the top entities change with each run, not each request.
 PICK_TTL_SECONDS = 300.0
-_pick_cache: dict[str, tuple[float, Any]] = {}
 
 
 def _db(datasette: Any) -> Any:
@@ -128,8 +126,18 @@ def _spec_html(element_id: str, spec: dict[str, Any], static: str, version: str)
         f'<script src="{static}tracker-charts.js?v={version}" defer></script>')
 
 
+def _cache(datasette: Any) -> dict[str, tuple[float, Any]]:
+    """This server's pick-list cache (one per Datasette instance: each serves its own file)."""
+    cache: dict[str, tuple[float, Any]] | None = getattr(datasette, "_tracker_pick_cache", None)
+    if cache is None:
+        cache = {}
+        datasette._tracker_pick_cache = cache
+    return cache
+
+
 async def _picks(datasette: Any) -> dict[str, Any]:
     """Narratives and the most-named entities for the pick lists (cached a few minutes)."""
+    _pick_cache = _cache(datasette)
     now = time.monotonic()
     hit = _pick_cache.get("picks")
     if hit and now - hit[0] < PICK_TTL_SECONDS:
@@ -145,6 +153,7 @@ async def picker_html(datasette: Any, narrative_id: str | None = None,
                       entity_id: str | None = None) -> Markup:
     """The pick lists, rendered once per selection while the lists are cached."""
     picks = await _picks(datasette)
+    _pick_cache = _cache(datasette)
     key = f"picker:{narrative_id}:{entity_id}"
     hit = _pick_cache.get(key)
     if hit and hit[0] >= _pick_cache["picks"][0]:
@@ -431,11 +440,10 @@ async def why_page(request: Any, datasette: Any) -> Response:
     # Only words the test calls distinctive (z >= 2): with a handful of articles the prior
     # rightly keeps every word near zero, and a list of z = 0.1 words would read as reasons.
     terms = [t for t in terms if t.z >= MIN_TERM_Z]
-    term_words = Counter({t.term: t.week for t in terms})
     context = {"nar": nar, "week": week, "row": row, "start": start, "end": end,
                "terms": terms, "stories": stories, "entities": entities, "sampled": len(this),
                "reference": len(before), "ref_weeks": WHY_REFERENCE_WEEKS,
-               "term_words": term_words, "prev_week": iso_week(start_d - timedelta(days=7)),
+               "prev_week": iso_week(start_d - timedelta(days=7)),
                "next_week": iso_week(start_d + timedelta(days=7))}
     return await _render(datasette, request, "tracker_why.html",
                          f"Why {nar['label']} moved in {week}", context)
@@ -475,9 +483,3 @@ ROUTES: list[tuple[str, Any]] = [
     (r"^/-/article/(?P<id>\d+)$", article_page),
     (r"^/-/why/(?P<narrative>[^/]+)/(?P<week>\d{4}-W\d{2})$", why_page),
 ]
-
-
-def query_string(**params: Any) -> str:
-    """``?a=b`` from the non-empty params."""
-    kept = {k: v for k, v in params.items() if v not in (None, "")}
-    return f"?{urlencode(kept)}" if kept else ""
