@@ -349,7 +349,7 @@ def test_query_narrative_articles(client: Client) -> None:
     rows = client.rows("narrative_articles", narrative="rates", day=LAST_DAY)
     # Members only (article 5 is not), duplicates left out (article 4), best score first.
     assert [r["article_id"] for r in rows] == [1, 3, 2]
-    assert [r["source"] for r in rows] == ["alpha", "beta", "alpha"]
+    assert [r["source"] for r in rows] == ["Alpha", "Beta", "Alpha"]  # feed titles, not slugs
     assert json.loads(rows[0]["evidence"])[1]["sentence"] == "March looks likely."
     # Empty day = the narrative's latest day with articles.
     assert client.rows("narrative_articles", narrative="Rate cuts", day="") == rows
@@ -364,9 +364,10 @@ def test_query_entity_timeline(client: Client) -> None:
     assert [r["day"] for r in rows] == [
         (FIRST_DAY + timedelta(days=DAYS - 90 + i)).isoformat() for i in range(90)
     ]
-    named = [(r["day"], r["articles"], r["mentions"], r["sources"]) for r in rows if r["articles"]]
+    named = [(r["day"], r["articles"], r["mentions"]) for r in rows if r["articles"]]
     # Article 4 is a duplicate; article 1 names the Fed twice.
-    assert named == [(day(DAYS - 2), 1, 1, 1), (LAST_DAY, 2, 3, 2)]
+    assert named == [(day(DAYS - 2), 1, 1), (LAST_DAY, 2, 3)]
+    assert all(r["per_1000_articles"] is None for r in rows)  # no coverage rows in this fixture
     assert sum(r["mentions"] for r in rows) == 4
     assert rows[-1]["narratives"] == "rates (3)" and rows[0]["narratives"] is None
     assert {r["entity_id"] for r in rows} == {"fed"}
@@ -463,7 +464,10 @@ def test_table_pages_have_facets_labels_and_search(client: Client) -> None:
     assert articles.status_code == 200
     body = articles.json()
     assert {r["id"] for r in body["rows"]} == {1, 2, 3, 4}  # 3 says "rates": stemmed
-    assert "feed_id" in body["facet_results"]
+    # No default facet on a million articles; one asked for is there.
+    assert body["facet_results"] == {}
+    faceted = client.get(f"/{DATABASE_NAME}/articles.json", _search="rate cut", _facet="feed_id").json()
+    assert "feed_id" in faceted["facet_results"]
     # Foreign keys come with labels: feed name, narrative label, entity name.
     labelled = client.get(f"/{DATABASE_NAME}/articles.json", _labels="on", _shape="array",
                           id="3").json()
@@ -500,6 +504,12 @@ def _spec(html: str, element_id: str = "tracker-index-chart") -> dict[str, Any]:
 def _lines(spec: dict[str, Any]) -> list[dict[str, Any]]:
     """The rows behind the chart's lines."""
     return layer_rows(spec, "lines")
+
+
+def _overview(spec: dict[str, Any]) -> list[dict[str, Any]]:
+    """The rows behind the home and database pages' clickable overview chart."""
+    rows: list[dict[str, Any]] = spec["datasets"]["rows"]
+    return rows
 
 
 def test_chart_on_the_index_query_page(client: Client) -> None:
@@ -542,10 +552,14 @@ def test_one_colour_per_narrative_on_every_page(client: Client) -> None:
 
 
 def test_chart_on_home_database_table_and_timeline_pages(client: Client) -> None:
-    for path in ("/", f"/{DATABASE_NAME}", f"/{DATABASE_NAME}/narrative_index"):
+    for path in ("/", f"/{DATABASE_NAME}"):
         response = client.get(path)
         assert response.status_code == 200, path
-        assert _lines(_spec(response.text)), path
+        rows = _overview(_spec(response.text))
+        # Every point opens its narrative-day; the coverage strip sits under the chart.
+        assert rows and all(r["href"] == f"/-/day/{r['narrative_id']}/{r['day']}" for r in rows)
+        assert 'id="tracker-coverage-strip"' in response.text
+    assert _lines(_spec(client.get(f"/{DATABASE_NAME}/narrative_index").text))
     timeline = _spec(client.get(f"/{DATABASE_NAME}/entity_timeline", entity="fed").text)
     assert timeline["title"]["text"] == "Articles, by day"
     # No day column, no chart.
@@ -579,8 +593,11 @@ def test_evidence_renders_as_a_list_best_first(client: Client) -> None:
     html = client.get(f"/{DATABASE_NAME}/narrative_articles", narrative="rates", day=LAST_DAY).text
     assert '<ol class="tracker-evidence">' in html
     assert html.index("March looks likely.") < html.index("The Fed may cut rates.")
-    # Ids in query results link to their rows.
-    assert f'href="/{DATABASE_NAME}/articles/1"' in html
+    # Ids in query results open the reader's pages; a day beside a narrative, its articles.
+    assert 'href="/-/article/1"' in html
+    assert f'href="/-/day/rates/{LAST_DAY}"' not in html  # no narrative_id column here
+    index = client.get(f"/{DATABASE_NAME}/narrative_index_range", narrative="rates").text
+    assert f'href="/-/day/rates/{LAST_DAY}"' in index and 'href="/-/narrative/rates"' in index
 
 
 def test_overview_without_an_index_says_what_to_do(tmp_path: Path,
@@ -636,7 +653,7 @@ def test_no_sql_switches_off_arbitrary_sql_but_not_canned_queries(
     assert locked.get(f"/{DATABASE_NAME}/narrative_index.json", _where="1=1").status_code == 403
     assert len(locked.rows("top_movers", week_ending="")) == 3
     assert "Edit SQL" not in locked.get(f"/{DATABASE_NAME}/top_movers").text
-    assert _lines(_spec(locked.get("/").text))
+    assert _overview(_spec(locked.get("/").text))
     open_ = Client(build_datasette(tracker_db), loop)
     assert open_.get(f"/{DATABASE_NAME}.json", sql="select 1").status_code == 200
 

@@ -21,7 +21,7 @@ import logging
 import math
 import sqlite3
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from functools import cache
 from typing import Any
 from urllib.parse import urlencode
@@ -33,6 +33,9 @@ from markupsafe import Markup, escape
 
 from tracker.base.resources import packaged
 from tracker.report.charts import INDEX_TITLE, Point, Series, line_chart, series_colours, to_svg
+from tracker.serve import charts as serve_charts
+from tracker.serve import exports, pages
+from tracker.serve.pagedata import readable_source
 
 log = logging.getLogger(__name__)
 
@@ -78,7 +81,8 @@ ROW_LINKS = {
 }
 #: Width of the server-drawn SVG (export and no-JavaScript fallback).
 SVG_WIDTH = 960
-STATIC_FILES = {"vega-embed.js": "application/javascript", "tracker-charts.js": "application/javascript"}
+STATIC_FILES = {"vega-embed.js": "application/javascript", "tracker-charts.js": "application/javascript",
+                "tracker-forms.js": "application/javascript"}
 
 
 def _parse_day(value: Any) -> date | None:
@@ -150,6 +154,33 @@ def chart_spec_from_rows(
         label = labels.get(key) or narratives.get(key) or (Y_NAMES[y_column] if not series_column
                                                             else key)
         series.append(Series(key, label, points, colours[key]))
+    if width is None:
+        # In the browser: the cached fast spec whose points open their day's articles.
+        def href(key: str, day: date) -> str | None:
+            if series_column == "narrative_id":
+                return pages.day_url(key, day.isoformat())
+            if series_column == "entity_id":
+                return pages.entity_url(key, day.isoformat())
+            return None
+
+        first, last = min(days), max(days)
+        rows_out = []
+        for s in series:
+            # Every day of the span, missing ones as null, so a gap breaks the line.
+            by_day = {p.day: p for p in s.points}
+            for i in range((last - first).days + 1):
+                d = first + timedelta(days=i)
+                p = by_day.get(d)
+                value = p.value if p is not None else None
+                rows_out.append({"series": s.label, "day": d.isoformat(), "value": value,
+                                 "spike": bool(p is not None and p.spike and value is not None),
+                                 "href": href(s.key, d)})
+        return serve_charts.series_spec(
+            rows_out, labels=[s.label for s in series], colours=[s.colour or "#4e79a7" for s in series],
+            y_title=Y_TITLES[y_column], title=title or f"{Y_NAMES[y_column]}, by day",
+            base=100.0 if y_column in INDEX_COLUMNS else None,
+            legend_title=("Narrative" if series_column == "narrative_id" else "Entity")
+            if series_column else None)
     return line_chart(
         series,
         y_title=Y_TITLES[y_column],
@@ -170,7 +201,7 @@ def _script_json(spec: Mapping[str, Any]) -> str:
 
 
 def chart_html(datasette: Any, spec: Mapping[str, Any], *, element_id: str, svg_url: str | None,
-               caption: Markup) -> Markup:
+               caption: Markup, extra: Markup | None = None) -> Markup:
     """A figure the browser draws from ``spec``; without JavaScript, the server's SVG instead."""
     static = datasette.urls.path("/-/tracker-static/")
     title = spec.get("title")
@@ -183,7 +214,7 @@ def chart_html(datasette: Any, spec: Mapping[str, Any], *, element_id: str, svg_
         f'<script type="application/json" id="{escape(element_id)}-spec">{_script_json(spec)}</script>'
         f'<script src="{escape(static)}vega-embed.js?v={_static_version()}" defer></script>'
         f'<script src="{escape(static)}tracker-charts.js?v={_static_version()}" defer></script>'
-        f"<figcaption>{caption}</figcaption></figure>"
+        f"{extra or ''}<figcaption>{caption}</figcaption></figure>"
     )
 
 
@@ -223,8 +254,8 @@ async def narrative_labels(datasette: Any) -> dict[str, str]:
 
 
 OVERVIEW_SQL = """
-select ni.day, ni.narrative_id, n.label, coalesce(ni.smoothed_7d, ni.index_value) as smoothed_7d,
-  ni.spike
+select ni.day, ni.narrative_id, coalesce(n.label, n.id) as label,
+  coalesce(ni.smoothed_7d, ni.index_value) as value, ni.spike, ni.articles, ni.index_value
 from narrative_index ni
 join narratives n on n.id = ni.narrative_id
 where ni.day >= (select date(max(day), :window) from narrative_index)
@@ -233,30 +264,55 @@ order by ni.day
 
 
 async def overview_chart(datasette: Any, days: int = 90) -> Markup:
-    """The smoothed index of every narrative over the last ``days`` computed days."""
+    """Every narrative's 7-day index over the last ``days`` days, clickable, with coverage.
+
+    Each point and ringed spike links to that narrative-day's member articles; the strip
+    under the chart shows the sources present each day; the pick lists and the latest
+    spikes (links, easier than a dot on a phone) follow.
+    """
     try:
         db = datasette.get_database(DATABASE_NAME)
     except KeyError:
         return Markup("")
+    picker = Markup("")
     result = await db.execute(OVERVIEW_SQL, {"window": f"-{days - 1} days"})
-    columns = ["day", "narrative_id", "label", "smoothed_7d", "spike"]
-    spec = chart_spec_from_rows(
-        columns, [tuple(r) for r in result.rows], narratives=await narrative_labels(datasette),
-        title=f"Narrative index, 7-day average, last {days} days",
-    )
-    if spec is None:
-        return Markup(
+    found = [dict(r) for r in result.rows]
+    valid_days = {r["day"] for r in found if r["value"] is not None}
+    if len(valid_days) < 2:
+        return picker + Markup(
             '<p class="tracker-chart-empty" id="tracker-index-chart">No index computed yet: '
             "run <code>tracker run</code> to fetch, enrich and index the feeds.</p>"
         )
+    labels = [n["label"] for n in (await pages._picks(datasette))["narratives"]]
+    for r in found:
+        r["href"] = pages.day_url(r["narrative_id"], r["day"])
+        r["value"] = None if r["value"] is None else round(r["value"], 1)
+    start, end = found[0]["day"], found[-1]["day"]
+    spec = serve_charts.overview_spec(
+        found, labels or sorted({r["label"] for r in found}),
+        title=f"Narrative index, 7-day average, last {days} days",
+        subtitle="100 = a narrative's usual day; ringed: spikes. Click a dot for its articles.")
+    cover = await db.execute("select day, articles, sources, covered from coverage_daily "
+                             "where day between ? and ? order by day", [start, end])
+    strip = serve_charts.coverage_spec([dict(r) for r in cover.rows], start=start, end=end)
+    spikes = sorted((r for r in found if r["spike"]), key=lambda r: r["day"], reverse=True)[:8]
+    spike_items = "".join(
+        f'<li><a href="{escape(r["href"])}">{escape(r["label"])}, '
+        f'{escape(pages._day_words(r["day"]))}</a>: {escape(pages._fmt(r["index_value"]))}</li>'
+        for r in spikes)
     link = datasette.urls.query(DATABASE_NAME, "narrative_index_range")
-    svg_url = datasette.urls.query(DATABASE_NAME, "narrative_index_range") + ".svg?" + urlencode(
+    svg_url = link + ".svg?" + urlencode(
         {"narrative": "", "start": "", "end": "", "_chart_y": "smoothed_7d"})
-    return chart_html(
+    figure = chart_html(
         datasette, spec, element_id="tracker-index-chart", svg_url=svg_url,
-        caption=Markup(f'Gaps are days without an index value; spikes are ringed. '
-                       f'<a href="{escape(link)}">Explore the index over any date range</a>.'),
+        caption=Markup(f"Under the chart: sources with articles each day (red: too few to measure). "
+                       f'<a href="{escape(link)}">The index over any date range</a>.'),
+        extra=pages._spec_html("tracker-coverage-strip", strip,
+                               datasette.urls.path("/-/tracker-static/"), _static_version()),
     )
+    spike_list = (Markup('<h2>Latest spikes</h2><ul class="tracker-spikes">') + Markup(spike_items)
+                  + Markup("</ul>")) if spikes else Markup("")
+    return picker + figure + spike_list
 
 
 def _svg_link(request: Any) -> str | None:
@@ -292,10 +348,26 @@ async def rows_chart(datasette: Any, columns: Sequence[str], rows: Sequence[Any]
         links.append(f'<a href="?{escape(query)}">{escape(choice)}</a>')
     svg_url = _svg_link(request)
     export = f' · <a href="{escape(svg_url)}">SVG</a>' if svg_url else ""
+    strip, strip_note = None, ""
+    chart_days = sorted(r["day"] for r in spec.get("datasets", {}).get("rows", []) if r.get("day"))
+    if "narrative_id" in columns and chart_days:
+        # An index chart: the coverage strip (sources present each day) under it.
+        db = datasette.get_database(DATABASE_NAME)
+        cover = await db.execute("select day, articles, sources, covered from coverage_daily "
+                                 "where day between ? and ? order by day",
+                                 [chart_days[0], chart_days[-1]])
+        strip = pages._spec_html(
+            "tracker-coverage-strip",
+            serve_charts.coverage_spec([dict(r) for r in cover.rows], start=chart_days[0],
+                                       end=chart_days[-1]),
+            datasette.urls.path("/-/tracker-static/"), _static_version())
+        strip_note = " Under it: sources with articles each day (red: too few to measure)."
     return chart_html(
         datasette, spec, element_id="tracker-index-chart", svg_url=svg_url,
-        caption=Markup(f"Chart of the rows below (gaps are days without a value; spikes ringed)"
-                       f"{export}. Chart: {' · '.join(links)}"),
+        caption=Markup(f"Chart of the rows below (gaps are days without a value; spikes ringed; "
+                       f"click a point for that day's articles){export}.{strip_note} "
+                       f"Chart: {' · '.join(links)}"),
+        extra=strip,
     )
 
 
@@ -309,20 +381,90 @@ def extra_template_vars(datasette: Any) -> dict[str, Any]:
     async def tracker_chart(columns: Sequence[str], rows: Sequence[Any], request: Any) -> Markup:
         return await rows_chart(datasette, columns, rows, request)
 
-    return {"tracker_chart": tracker_chart, "tracker_overview_chart": tracker_overview_chart}
+    async def tracker_search_count(request: Any) -> int | None:
+        if request is None:
+            return None
+        return await exports.search_count(
+            datasette, [(k, v) for k in request.args for v in request.args.getlist(k)])
+
+    async def tracker_pick_lists() -> Markup:
+        """The canned-query forms' pick lists: options as JSON and the script using them."""
+        picks = await pages._picks(datasette)
+        options = {"narratives": picks["narratives"],
+                   "entities": [{"id": e["id"], "name": e["name"]} for e in picks["entities"]],
+                   "narrative_blank": "(all or default)"}
+        static = datasette.urls.path("/-/tracker-static/")
+        return Markup(f'<script type="application/json" id="tracker-pick-options">{_script_json(options)}'
+                      f'</script><script src="{escape(static)}tracker-forms.js?v={_static_version()}" '
+                      'defer></script>')
+
+    return {"tracker_chart": tracker_chart, "tracker_overview_chart": tracker_overview_chart,
+            "tracker_search_count": tracker_search_count, "tracker_pick_lists": tracker_pick_lists}
 
 
 @hookimpl
-def render_cell(value: Any, column: str, table: str | None, database: str, datasette: Any) -> Any:
-    """Render evidence JSON as a list and link ids in query results to their rows."""
+def prepare_connection(conn: sqlite3.Connection) -> None:
+    """``source_name(name, title)`` in SQL: canned queries show sources in words, not slugs."""
+    conn.create_function("source_name", 2, readable_source, deterministic=True)
+
+
+@hookimpl
+def asgi_wrapper(datasette: Any) -> Any:
+    """Complete canned-query exports and fast article searches (tracker.serve.exports)."""
+    return exports.wrap(datasette, check_params)
+
+
+@hookimpl
+def render_cell(row: Any, value: Any, column: str, table: str | None, database: str,
+                datasette: Any) -> Any:
+    """Evidence JSON as a list; days, narratives, entities and articles link to their pages.
+
+    A ``day`` next to a ``narrative_id`` (index rows, query results) opens that
+    narrative-day's member articles; ids open the reader's pages, not the raw rows.
+    """
     if database != DATABASE_NAME:
         return None
     if column == "evidence" and isinstance(value, str):
         return evidence_html(value)
-    if table is None and column in ROW_LINKS and value is not None:
+    if value is None:
+        return None
+    if isinstance(value, float) and math.isfinite(value):
+        # Rounded for reading (the full value on hover; JSON and CSV keep every digit).
+        return Markup(f'<span title="{value!r}">{escape(round_for_reading(value))}</span>')
+    keys = row.keys() if hasattr(row, "keys") else ()
+    if column == "day" and "narrative_id" in keys and row["narrative_id"] is not None:
+        narrative = row["narrative_id"]
+        narrative = narrative.value if hasattr(narrative, "value") else narrative
+        href = pages.day_url(str(narrative), str(value)[:10])
+        return Markup(f'<a href="{escape(href)}">{escape(str(value))}</a>')
+    page = PAGE_LINKS.get((table, column)) or (PAGE_LINKS.get((None, column)))
+    if page is not None:
+        return Markup(f'<a href="{escape(page(str(value)))}">{escape(str(value))}</a>')
+    if table is None and column in ROW_LINKS:
         href = datasette.urls.row(database, ROW_LINKS[column], tilde_encode(str(value)))
         return Markup(f'<a href="{escape(href)}">{escape(str(value))}</a>')
     return None
+
+
+def round_for_reading(value: float) -> str:
+    """103.2345 -> "103.2", 0.000123 -> "0.000123", 12345.6 -> "12,346": digits that matter."""
+    size = abs(value)
+    if size >= 1000:
+        return f"{value:,.0f}"
+    if size >= 1:
+        return f"{value:,.1f}"
+    return f"{value:.3g}"
+
+
+#: (table or None for any, column) -> the reader's page a value links to.
+PAGE_LINKS: dict[tuple[str | None, str], Any] = {
+    (None, "narrative_id"): pages.narrative_url,
+    (None, "entity_id"): pages.entity_url,
+    (None, "article_id"): lambda v: pages.article_url(int(v)) if v.isdigit() else "#",
+    ("narratives", "id"): pages.narrative_url,
+    ("entities", "id"): pages.entity_url,
+    ("articles", "id"): lambda v: pages.article_url(int(v)) if v.isdigit() else "#",
+}
 
 
 # --------------------------------------------------------------------------- read-only
@@ -420,7 +562,7 @@ async def _static(request: Any) -> Response:
 @hookimpl
 def register_routes() -> list[tuple[str, Any]]:
     """Serve the chart scripts from the package: pages load nothing from the network."""
-    return [(r"^/-/tracker-static/(?P<name>[A-Za-z0-9_.-]+)$", _static)]
+    return [(r"^/-/tracker-static/(?P<name>[A-Za-z0-9_.-]+)$", _static), *pages.ROUTES]
 
 
 @hookimpl

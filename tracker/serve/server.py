@@ -24,6 +24,7 @@ import logging
 import socket
 import sqlite3
 import threading
+import time
 import webbrowser
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -50,6 +51,8 @@ TEMPLATES_DIR = DATASETTE_DIR / "templates"
 PLUGIN_NAME = "tracker.serve.plugin"
 #: Rows a query page may return; the default range of the index query (90 days) fits.
 MAX_RETURNED_ROWS = 3000
+#: How long the database page's table counts are reused (tracker.serve.server.ReadOnlyDatabase).
+COUNTS_TTL_SECONDS = 60.0
 
 
 def load_metadata(path: Path = METADATA_PATH) -> dict[str, Any]:
@@ -222,6 +225,22 @@ class ReadOnlyDatabase(Database):
         super().__init__(ds, path=str(path), is_mutable=True)
         self._tracker_path = path
         self._tracker_immutable = immutable
+        self._tracker_counts: tuple[float, dict[str, int | None]] | None = None
+
+    async def table_counts(self, limit: int = 10) -> dict[str, int | None]:
+        """Row counts of every table, cached for :data:`COUNTS_TTL_SECONDS`.
+
+        Datasette counts every table (up to ``limit`` ms each) on each database page: a
+        quarter of a second at a million articles. The counts are approximate there anyway
+        (a count that runs out of time shows as "many rows"); a minute's cache is enough.
+        """
+        now = time.monotonic()
+        cached = self._tracker_counts
+        if cached is not None and now - cached[0] < COUNTS_TTL_SECONDS:
+            return dict(cached[1])
+        counts: dict[str, int | None] = await super().table_counts(limit)
+        self._tracker_counts = (now, counts)
+        return dict(counts)
 
     def connect(self, write: bool = False) -> sqlite3.Connection:
         """A read-only connection, whatever ``write`` asks for."""
