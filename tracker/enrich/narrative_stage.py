@@ -29,7 +29,7 @@ from tracker.enrich.classifier import (
 # --- The ``narratives`` enrichment stage (see tracker/enrich.py for the protocol) ---
 
 #: Bump when the stage's behaviour changes in a way no model or file hash captures.
-NARRATIVES_STAGE_VERSION = 1
+NARRATIVES_STAGE_VERSION = 2  # 2: stance + stance_evidence, gated rotation (issue 13)
 #: Batches whose new vectors a worker keeps for later batches that repeat their sentences.
 RECENT_BATCHES = 8
 
@@ -229,6 +229,8 @@ class NarrativeStage:
                     "score": s.score,
                     "is_member": s.is_member,
                     "evidence": [{"sentence": e.sentence, "score": e.score} for e in s.evidence],
+                    "stance": s.stance,
+                    "stance_evidence": s.stance_evidence,
                 }
                 for s in result.scores
             ]
@@ -263,13 +265,15 @@ def save_narrative_results(
                 [{"sentence": e.sentence, "score": e.score} for e in s.evidence],
                 ensure_ascii=False,
             ),
+            s.stance,
+            s.stance_evidence,
         )
         for aid, result in zip(article_ids, results, strict=True)
         for s in result.scores
     ]
     conn.executemany(
         "INSERT INTO article_narratives (article_id, narrative_id, score, is_member, method,"
-        " model_version, evidence) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        " model_version, evidence, stance, stance_evidence) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
         narrative_rows,
     )
     vector_rows = [
