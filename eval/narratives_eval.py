@@ -199,6 +199,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--write-head", type=Path, help="save the train-split head here")
     ap.add_argument("--folds", type=int, default=5)
     ap.add_argument("--json", action="store_true", help="print JSON instead of Markdown")
+    ap.add_argument("--no-cv", action="store_true", help="skip the k-fold cross-validation")
     args = ap.parse_args(argv)
 
     rows = resolve(args.labels, args.data)
@@ -268,7 +269,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     # 3. k-fold cross-validation over all items.
     folds = fold_ids(len(items), args.folds, seed=7)
     cv_pred: list[frozenset[str]] = [frozenset()] * len(items)
-    for k in range(args.folds):
+    for k in range(0 if args.no_cv else args.folds):
         tr = folds != k
         fit = fit_head(prior, {n: v[tr] for n, v in features.items()}, means[tr],
                        [g for g, t in zip(gold, tr, strict=True) if t])
@@ -307,8 +308,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print()
         print(table("All items, prototype + lexicon only (no head)", prior_all))
         print()
-        title = f"{args.folds}-fold cross-validation over all items (head refitted per fold)"
-        print(table(title, cv))
+        if not args.no_cv:
+            title = f"{args.folds}-fold cross-validation over all items (head refitted per fold)"
+            print(table(title, cv))
     if tmp is not None:
         tmp.cleanup()
     return 0

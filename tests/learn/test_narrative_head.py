@@ -115,3 +115,24 @@ def test_rotation_is_gated_on_both_sides(clf: Classifier) -> None:
     rot = clf.narratives.get("ai_to_crypto_rotation")
     assert rot.require_met("Nvidia shares fell and bitcoin followed")
     assert not rot.require_met("Nvidia shares fell sharply")
+
+
+@pytest.mark.models
+@pytest.mark.slow
+def test_tracker_train_reproduces_the_shipped_head(shared_data: Path, tmp_path: Path) -> None:
+    """`tracker train` on the resolved train split writes the shipped head byte for byte."""
+    import importlib.util
+
+    from tracker.enrich.classifier import load_classifier
+    from tracker.enrich.head import head_path
+
+    spec = importlib.util.spec_from_file_location("narratives_eval", REPO / "eval" / "narratives_eval.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    rows = module.resolve(REPO / "eval" / "labels" / "narratives.jsonl", shared_data)
+    train = tmp_path / "train.jsonl"
+    module.write_jsonl(train, [r for r in rows if r["split"] == "train"])
+    classifier = load_classifier(REPO / "models", use_head=False)
+    train_head(train, classifier, tmp_path / "head.json")
+    assert (tmp_path / "head.json").read_bytes() == head_path(REPO / "models").read_bytes()

@@ -46,6 +46,9 @@ def _sigmoid(z: np.ndarray) -> np.ndarray:
 DEFAULT_LAMBDAS = (0.3, 1.0, 3.0)
 #: With 384 embedding inputs beside the 9 features, stronger penalties (chosen by CV on train).
 EMBEDDING_LAMBDAS = (10.0, 30.0, 100.0)
+#: Inputs whose spread is below this are not standardised (MiniLM has dead dimensions with
+#: spread ~1e-9: dividing by it would turn float noise into huge inputs).
+MIN_SCALE = 1e-4
 #: The inverse penalty of the stance model (multinomial logistic regression).
 STANCE_C = 1.0
 #: Stance needs this many labelled members per narrative.
@@ -65,7 +68,7 @@ def fit_logistic(
     y = np.asarray(y, dtype=np.float64)
     mean = x.mean(axis=0)
     scale = x.std(axis=0)
-    scale[scale < 1e-9] = 1.0
+    scale[scale < MIN_SCALE] = 1.0
     a = np.hstack([(x - mean) / scale, np.ones((len(x), 1))])
     theta = np.zeros(a.shape[1])
     reg = np.full(a.shape[1], float(lam))
@@ -187,9 +190,10 @@ def fit_stance(x: np.ndarray, stance: np.ndarray) -> StanceHead | None:
     present = sorted({int(v) for v in stance})
     if len(stance) < MIN_STANCE_MEMBERS or present != list(STANCE_CLASSES):
         return None
+    x = np.asarray(x, dtype=np.float64)
     mean = x.mean(axis=0)
     scale = x.std(axis=0)
-    scale[scale < 1e-9] = 1.0
+    scale[scale < MIN_SCALE] = 1.0
     lr = LogisticRegression(C=STANCE_C, solver="lbfgs", max_iter=5000)
     lr.fit((x - mean) / scale, stance.astype(int))
     order = [list(lr.classes_).index(c) for c in STANCE_CLASSES]
