@@ -136,3 +136,29 @@ def test_tracker_train_reproduces_the_shipped_head(shared_data: Path, tmp_path: 
     classifier = load_classifier(REPO / "models", use_head=False)
     train_head(train, classifier, tmp_path / "head.json")
     assert (tmp_path / "head.json").read_bytes() == head_path(REPO / "models").read_bytes()
+
+
+def test_stage_stores_stance_for_members_only(clf: Classifier, tmp_path: Path, db: object) -> None:
+    import sqlite_utils
+
+    from tests.enrich.test_classifier import add_articles
+    from tracker.enrich.narrative_stage import NarrativeStage
+
+    assert isinstance(db, sqlite_utils.Database)
+    head = train_head(labelled_file(tmp_path), clf, tmp_path / "h.json", min_positives=10).head
+    stage = NarrativeStage(clf.narratives, head, clf.embedder)
+    ids = add_articles(db.conn, [(AI_DOWN[1], ""), (OTHER[1], "")])
+    stage.prepare(db.conn)
+    stage.save(db.conn, ids, stage.process([AI_DOWN[1], OTHER[1]]))
+    rows = dict(
+        ((aid, member), (stance, evidence))
+        for aid, member, stance, evidence in db.conn.execute(
+            "SELECT article_id, is_member, stance, stance_evidence FROM article_narratives"
+            " WHERE narrative_id = 'ai_productivity'"
+        )
+    )
+    member_stance, member_evidence = rows[(ids[0], 1)]
+    assert member_stance < 0 and member_evidence == AI_DOWN[1]
+    assert rows[(ids[1], 0)] == (None, None)
+    described = stage.describe(stage.process([OTHER[1]])[0])["narratives"][0]
+    assert described["stance"] is None and described["stance_evidence"] is None

@@ -23,6 +23,7 @@ from tracker.enrich.classifier import (
     ArticleResult,
     ArticleText,
     Classifier,
+    NarrativeScore,
     article_sentences,
 )
 
@@ -229,12 +230,20 @@ class NarrativeStage:
                     "score": s.score,
                     "is_member": s.is_member,
                     "evidence": [{"sentence": e.sentence, "score": e.score} for e in s.evidence],
-                    "stance": s.stance,
-                    "stance_evidence": s.stance_evidence,
+                    # Direction only means something for members (see _stance_of).
+                    "stance": _stance_of(s)[0],
+                    "stance_evidence": _stance_of(s)[1],
                 }
                 for s in result.scores
             ]
         }
+
+
+def _stance_of(score: NarrativeScore) -> tuple[float | None, str | None]:
+    """Stance and its sentence for members; None for non-members (a direction of nothing)."""
+    if not score.is_member:
+        return None, None
+    return score.stance, score.stance_evidence
 
 
 def save_narrative_results(
@@ -265,8 +274,7 @@ def save_narrative_results(
                 [{"sentence": e.sentence, "score": e.score} for e in s.evidence],
                 ensure_ascii=False,
             ),
-            s.stance,
-            s.stance_evidence,
+            *_stance_of(s),
         )
         for aid, result in zip(article_ids, results, strict=True)
         for s in result.scores
