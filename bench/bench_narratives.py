@@ -40,7 +40,7 @@ sys.path.insert(0, str(REPO))
 from tracker.base.db import open_db, transaction  # noqa: E402
 from tracker.base.settings import load_settings  # noqa: E402
 from tracker.enrich.classifier import FEATURES, Classifier, article_sentences  # noqa: E402
-from tracker.enrich.embeddings import CachedEmbedder, load_minilm  # noqa: E402
+from tracker.enrich.embeddings import CachedEmbedder, load_minilm, text_hash  # noqa: E402
 from tracker.enrich.head import head_path, load_head  # noqa: E402
 from tracker.enrich.narrative_stage import NarrativeStage, split_article_text  # noqa: E402
 from tracker.enrich.narratives import load_narratives  # noqa: E402
@@ -99,9 +99,12 @@ def main() -> int:
     for text in texts:
         art = split_article_text(text)
         per_article.append(article_sentences(art.title, art.body, max_sentences) or [art.title])
-    sentences = [s for sents in per_article for s in sents]
+    all_sentences = [s for sents in per_article for s in sents]
+    # The tracker embeds each distinct sentence once (the cache is keyed by text hash), so
+    # the bare baseline embeds exactly those: duplicates would flatter the ratio (issue 13).
+    sentences = list({text_hash(s): s for s in all_sentences}.values())
 
-    # Baseline: the model alone on the same sentences, same batch size.
+    # Baseline: the model alone on the same distinct sentences, same batch size.
     model = minilm.model
 
     def bare() -> None:
@@ -170,7 +173,7 @@ def main() -> int:
     n = len(articles)
     result = {
         "articles": n,
-        "sentences": len(sentences),
+        "sentences": len(all_sentences),
         "distinct_sentences": distinct,
         "sentences_per_article": round(len(sentences) / n, 2),
         "anchor_texts": anchors,

@@ -35,7 +35,7 @@ import numpy as np
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from tracker.enrich.classifier import Classifier, load_classifier  # noqa: E402
+from tracker.enrich.classifier import FEATURES, Classifier, load_classifier  # noqa: E402
 from tracker.enrich.embeddings import CachedEmbedder, load_minilm  # noqa: E402
 from tracker.enrich.head import save_head  # noqa: E402
 from tracker.learn.evaluate import (  # noqa: E402
@@ -47,6 +47,7 @@ from tracker.learn.evaluate import (  # noqa: E402
 )
 from tracker.learn.train import (  # noqa: E402
     article_inputs,
+    f1_at,
     fit_head,
     fold_ids,
     labels_digest,
@@ -88,6 +89,7 @@ def resolve(labels_path: Path, data_dir: Path) -> list[dict[str, Any]]:
                 "title": found[0],
                 "body": found[1],
                 "labels": r["labels"],
+                "stance": r.get("stance") or {},
                 "split": r["split"],
             }
         )
@@ -125,6 +127,69 @@ def predictions(
     return [frozenset(nid for nid in member if member[nid][i]) for i in range(int(rows.sum()))]
 
 
+def keyword_baseline(
+    clf: Classifier,
+    features: dict[str, np.ndarray],
+    gold: Sequence[frozenset[str]],
+    train: np.ndarray,
+    test: np.ndarray,
+) -> list[frozenset[str]]:
+    """The lexicon alone (squashed positive lexicon weight), thresholded for F1 on train."""
+    lex = FEATURES.index("lexicon")
+    member: dict[str, np.ndarray] = {}
+    for n in clf.narratives:
+        x = features[n.id][:, lex]
+        y = np.array([n.id in g for g in gold], dtype=np.float64)
+        grid = np.unique(x[train])
+        best = max(grid, key=lambda t: (f1_at(y[train], x[train], float(t)), -float(t)))
+        member[n.id] = x[test] >= best
+    return [frozenset(nid for nid in member if member[nid][i]) for i in range(int(test.sum()))]
+
+
+def bootstrap_prf(
+    gold: Sequence[frozenset[str]], pred: Sequence[frozenset[str]], nid: str,
+    seed: int, rounds: int = 2000,
+) -> dict[str, list[float]]:
+    """95% percentile bootstrap intervals (items resampled) of precision, recall and F1."""
+    g = np.array([nid in x for x in gold])
+    p = np.array([nid in x for x in pred])
+    rng = np.random.default_rng(seed)
+    stats = []
+    for _ in range(rounds):
+        idx = rng.integers(0, len(g), len(g))
+        tp = float(np.sum(g[idx] & p[idx]))
+        fp = float(np.sum(~g[idx] & p[idx]))
+        fn = float(np.sum(g[idx] & ~p[idx]))
+        prec = tp / (tp + fp) if tp + fp else 0.0
+        rec = tp / (tp + fn) if tp + fn else 0.0
+        stats.append((prec, rec, 2 * tp / (2 * tp + fp + fn) if tp else 0.0))
+    arr = np.array(stats)
+    lo, hi = np.percentile(arr, [2.5, 97.5], axis=0)
+    return {k: [round(float(lo[j]), 3), round(float(hi[j]), 3)]
+            for j, k in enumerate(("precision", "recall", "f1"))}
+
+
+def readme_table(report: Any, intervals: dict[str, Any], base_f1: dict[str, float]) -> str:
+    """The README's held-out table: P/R/F1 with 95% intervals, baseline F1, stance accuracy."""
+    lines = [
+        "| narrative | test positives | precision (95% CI) | recall (95% CI) | F1 (95% CI) "
+        "| keyword baseline F1 | stance accuracy (members) |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    narr = report.to_dict()["narratives"]
+    for nid, prf in report.scores.items():
+        ci = intervals[nid]
+        acc = narr[nid]["stance_accuracy"]
+        st = f"{acc:.2f} ({narr[nid]['stance_judged']})" if acc is not None else "-"
+        lines.append(
+            f"| {nid} | {prf.support} | {prf.precision:.2f} ({ci['precision'][0]:.2f}-"
+            f"{ci['precision'][1]:.2f}) | {prf.recall:.2f} ({ci['recall'][0]:.2f}-"
+            f"{ci['recall'][1]:.2f}) | {prf.f1:.2f} ({ci['f1'][0]:.2f}-{ci['f1'][1]:.2f}) "
+            f"| {base_f1[nid]:.2f} | {st} |"
+        )
+    return "\n".join(lines)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Resolve the labels, run the three evaluations and print the tables."""
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
@@ -134,6 +199,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--write-head", type=Path, help="save the train-split head here")
     ap.add_argument("--folds", type=int, default=5)
     ap.add_argument("--json", action="store_true", help="print JSON instead of Markdown")
+    ap.add_argument("--no-cv", action="store_true", help="skip the k-fold cross-validation")
     args = ap.parse_args(argv)
 
     rows = resolve(args.labels, args.data)
@@ -156,18 +222,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     # so the head fitted here is bit-for-bit the one `tracker train` writes.
     features: dict[str, np.ndarray] = {}
     means = np.zeros((len(items), embedder.dim), dtype=np.float32)
+    titles = np.zeros((len(items), embedder.dim), dtype=np.float32)
     for mask in (~is_test, is_test):
         rows_idx = np.flatnonzero(mask)
-        f, m = article_inputs(prior, [items[i].article for i in rows_idx], progress=True)
+        f, m, t = article_inputs(prior, [items[i].article for i in rows_idx], progress=True)
         for nid, values in f.items():
             features.setdefault(nid, np.zeros((len(items), values.shape[1])))[rows_idx] = values
         means[rows_idx] = m
+        titles[rows_idx] = t
 
     # 1. Held-out: fit on train, evaluate on test with the library's evaluate().
     train = ~is_test
     fitted = fit_head(
         prior, {k: v[train] for k, v in features.items()}, means[train],
         [g for g, t in zip(gold, train, strict=True) if t],
+        titles=titles[train], stances=[i.stance for i, t in zip(items, train, strict=True) if t],
         labels_sha256=labels_digest(out / "train.jsonl"),
     )
     if args.write_head:
@@ -175,6 +244,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     held = Classifier(prior.narratives, embedder, fitted.head)
     test_items = [i for i, t in zip(items, is_test, strict=True) if t]
     held_report = evaluate(held, test_items, path=str(out / "test.jsonl"))
+    held_pred = predictions(held, features, means, is_test)
+    test_gold = [i.labels for i in test_items]
+    baseline = keyword_baseline(prior, features, gold, train, is_test)
+    intervals = {
+        nid: bootstrap_prf(test_gold, held_pred, nid, seed=13) for nid in prior.narratives.ids
+    }
+    base_f1 = {
+        nid: score_predictions(test_gold, baseline, prior.narratives.ids)[nid].f1
+        for nid in prior.narratives.ids
+    }
 
     # 2. Untrained prototype + lexicon scoring.
     prior_test = score_predictions(
@@ -190,7 +269,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     # 3. k-fold cross-validation over all items.
     folds = fold_ids(len(items), args.folds, seed=7)
     cv_pred: list[frozenset[str]] = [frozenset()] * len(items)
-    for k in range(args.folds):
+    for k in range(0 if args.no_cv else args.folds):
         tr = folds != k
         fit = fit_head(prior, {n: v[tr] for n, v in features.items()}, means[tr],
                        [g for g, t in zip(gold, tr, strict=True) if t])
@@ -207,6 +286,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         "head_train_split": fitted.head.version,
         "held_out_test": {k: v.to_dict() for k, v in held_report.scores.items()},
         "held_out_methods": held_report.methods,
+        "held_out_intervals": intervals,
+        "held_out_stance": held_report.to_dict()["narratives"],
+        "keyword_baseline_test_f1": {k: round(v, 4) for k, v in base_f1.items()},
         "prior_test": {k: v.to_dict() for k, v in prior_test.items()},
         "prior_all": {k: v.to_dict() for k, v in prior_all.items()},
         f"cv{args.folds}_all": {k: v.to_dict() for k, v in cv.items()},
@@ -220,12 +302,15 @@ def main(argv: Sequence[str] | None = None) -> int:
               f"train-split head {fitted.head.version}\n")
         print(table("Held-out test split, head fitted on the train split", held_report.scores))
         print()
+        print(readme_table(held_report, intervals, base_f1))
+        print()
         print(table("Test split, prototype + lexicon only (no head)", prior_test))
         print()
         print(table("All items, prototype + lexicon only (no head)", prior_all))
         print()
-        title = f"{args.folds}-fold cross-validation over all items (head refitted per fold)"
-        print(table(title, cv))
+        if not args.no_cv:
+            title = f"{args.folds}-fold cross-validation over all items (head refitted per fold)"
+            print(table(title, cv))
     if tmp is not None:
         tmp.cleanup()
     return 0

@@ -525,8 +525,8 @@ def serve_command(ctx: click.Context, host: str, port: int, no_sql: bool,
               help="Where to write the head (default: models/heads/narratives.json).")
 @click.option("--min-positives", type=click.IntRange(min=2), default=15, show_default=True,
               help="Narratives with fewer positive examples keep prototype+lexicon scoring.")
-@click.option("--with-embedding", is_flag=True,
-              help="Also give the head the article's mean sentence embedding (needs more labels).")
+@click.option("--with-embedding/--no-embedding", default=True, show_default=True,
+              help="Give the head the article's mean sentence embedding beside the features.")
 @click.option("--json", "as_json", is_flag=True, help="Print the fit summary as JSON.")
 @click.pass_context
 @handle_errors

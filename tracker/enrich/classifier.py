@@ -150,6 +150,10 @@ class NarrativeScore:
     is_member: bool
     evidence: tuple[Evidence, ...]
     method: str
+    #: Direction in [-1, 1] (see the narrative's STANCE line) when the head has a stance model.
+    stance: float | None = None
+    #: The sentence that shows that direction best.
+    stance_evidence: str | None = None
 
 
 @dataclass(frozen=True)
@@ -324,7 +328,25 @@ class Classifier:
         x = np.atleast_2d(feats)
         if nh.coef.shape[0] > x.shape[1]:
             x = np.hstack([x, np.atleast_2d(embeddings)])
-        return nh.probability(x), nh.threshold
+        scores = nh.probability(x)
+        if nh.gate_require:
+            # The guide's rule (both sides named) is a hard condition, not a soft feature.
+            scores = scores * x[:, FEATURES.index("require")]
+        return scores, nh.threshold
+
+    def stance(
+        self, narrative: Narrative, sentences: Sequence[str], vectors: np.ndarray, mean: np.ndarray
+    ) -> tuple[float | None, str | None]:
+        """Stance in [-1, 1] of an article and the sentence that shows it (None: no model)."""
+        nh = self.head_for(narrative)
+        if nh is None or nh.stance is None:
+            return None, None
+        article = float(nh.stance.stance(np.hstack([mean, vectors[0]]))[0])
+        # Each sentence read alone (as mean and title); the evidence leans most the same way.
+        per_sentence = nh.stance.stance(np.hstack([vectors, vectors]))
+        sign = 1.0 if article >= 0 else -1.0
+        best = int(np.argmax(sign * per_sentence))
+        return round(article, 4), sentences[best]
 
     def classify(self, articles: Sequence[ArticleText]) -> list[ArticleResult]:
         """Score many articles; all their sentences are embedded in one batch."""
@@ -365,15 +387,19 @@ class Classifier:
                 if rank == 0 or sent_scores[j] >= EVIDENCE_FLOOR
             )
             score = float(article_score[0])
+            stance, stance_evidence = self.stance(n, sentences, vectors, mean)
             scores.append(
-                NarrativeScore(n.id, round(score, 4), score >= threshold, evidence, self.method(n))
+                NarrativeScore(
+                    n.id, round(score, 4), score >= threshold, evidence, self.method(n),
+                    stance, stance_evidence,
+                )
             )
         return ArticleResult(tuple(sentences), tuple(scores), mean)
 
     def article_inputs(
         self, articles: Sequence[ArticleText]
-    ) -> tuple[dict[str, np.ndarray], np.ndarray]:
-        """Per-narrative feature matrices and mean embeddings (what a head is fitted on)."""
+    ) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray]:
+        """Per-narrative feature matrices, mean embeddings and title vectors (a head's inputs)."""
         per_article = [
             article_sentences(a.title, a.body, self.max_sentences) or [a.title or "(empty)"]
             for a in articles
@@ -382,14 +408,20 @@ class Classifier:
         vectors = self.embedder.encode(flat)
         feats: dict[str, list[np.ndarray]] = {n.id: [] for n in self.narratives}
         means: list[np.ndarray] = []
+        titles: list[np.ndarray] = []
         offset = 0
         for sents in per_article:
             vecs = vectors[offset : offset + len(sents)]
             offset += len(sents)
             means.append(_unit(vecs.mean(axis=0)))
+            titles.append(vecs[0])
             for n in self.narratives:
                 feats[n.id].append(self.features(n, sents, self.signals(n, sents, vecs)))
-        return {k: np.array(v) for k, v in feats.items()}, np.array(means, dtype=np.float32)
+        return (
+            {k: np.array(v) for k, v in feats.items()},
+            np.array(means, dtype=np.float32),
+            np.array(titles, dtype=np.float32),
+        )
 
 
 def load_classifier(

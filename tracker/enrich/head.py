@@ -18,8 +18,12 @@ import numpy as np
 from tracker.base.errors import ModelError
 from tracker.base.resources import model_file
 
-HEAD_FORMAT = "tracker-narrative-head/1"
+HEAD_FORMAT = "tracker-narrative-head/2"
+#: Formats this loader reads: /1 heads have no calibration, gate or stance (all optional in /2).
+READABLE_FORMATS = ("tracker-narrative-head/1", HEAD_FORMAT)
 HEAD_FILE = Path("heads") / "narratives.json"
+#: Stance classes, in the order a stance head's coefficient rows use them.
+STANCE_CLASSES = (-1, 0, 1)
 
 def head_path(models_dir: Path | None) -> Path:
     """The trained head: the user's copy under ``models_dir`` if present, else the packaged one."""
@@ -27,12 +31,40 @@ def head_path(models_dir: Path | None) -> Path:
 
 
 def sigmoid(z: np.ndarray | float) -> np.ndarray:
+    """The logistic function, clipped so it never overflows."""
     return 1.0 / (1.0 + np.exp(-np.clip(z, -40.0, 40.0)))
 
 
 @dataclass(frozen=True)
+class StanceHead:
+    """Multinomial logistic regression: stance class (-1, 0, 1) from [mean, title] vectors."""
+
+    mean: np.ndarray
+    scale: np.ndarray
+    coef: np.ndarray  # (classes, inputs)
+    intercept: np.ndarray  # (classes,)
+
+    def probabilities(self, x: np.ndarray) -> np.ndarray:
+        """Class probabilities (rows x STANCE_CLASSES) for raw inputs."""
+        z = ((np.atleast_2d(x) - self.mean) / self.scale) @ self.coef.T + self.intercept
+        z = z - z.max(axis=1, keepdims=True)
+        e = np.exp(z)
+        return np.asarray(e / e.sum(axis=1, keepdims=True))
+
+    def stance(self, x: np.ndarray) -> np.ndarray:
+        """Stance in [-1, 1]: P(positive direction) - P(negative direction)."""
+        p = self.probabilities(x)
+        return np.asarray(p[:, 2] - p[:, 0])
+
+
+@dataclass(frozen=True)
 class NarrativeHead:
-    """Logistic regression for one narrative over standardised [features, embedding]."""
+    """Logistic regression for one narrative over standardised [features, embedding].
+
+    ``platt`` = (a, b) maps the raw logit z to the calibrated probability sigmoid(a z + b)
+    (fitted on out-of-fold scores); ``gate_require`` makes an article whose text misses a
+    ``require`` group a non-member whatever its score (rotation: both sides must be named).
+    """
 
     definition_hash: str
     mean: np.ndarray
@@ -40,11 +72,18 @@ class NarrativeHead:
     coef: np.ndarray
     intercept: float
     threshold: float
+    platt: tuple[float, float] = (1.0, 0.0)
+    gate_require: bool = False
+    stance: StanceHead | None = None
+
+    def logit(self, x: np.ndarray) -> np.ndarray:
+        """The uncalibrated logit for rows of raw (unstandardised) inputs."""
+        return np.asarray(((x - self.mean) / self.scale) @ self.coef + self.intercept)
 
     def probability(self, x: np.ndarray) -> np.ndarray:
-        """P(member) for rows of raw (unstandardised) inputs."""
-        z = ((x - self.mean) / self.scale) @ self.coef + self.intercept
-        return sigmoid(z)
+        """Calibrated P(member) for rows of raw (unstandardised) inputs."""
+        a, b = self.platt
+        return sigmoid(a * self.logit(x) + b)
 
 
 @dataclass(frozen=True)
@@ -72,10 +111,45 @@ def _head_payload(head: Head) -> dict[str, Any]:
                 "mean": [round(float(v), 8) for v in h.mean],
                 "scale": [round(float(v), 8) for v in h.scale],
                 "coef": [round(float(v), 8) for v in h.coef],
+                "platt": [round(float(v), 8) for v in h.platt],
+                "gate_require": h.gate_require,
+                "stance": _stance_payload(h.stance),
             }
             for nid, h in sorted(head.narratives.items())
         },
     }
+
+
+def _round(values: np.ndarray) -> list[Any]:
+    return [round(float(v), 8) for v in np.ravel(values)]
+
+
+def _stance_payload(st: StanceHead | None) -> dict[str, Any] | None:
+    if st is None:
+        return None
+    return {
+        "classes": list(STANCE_CLASSES),
+        "mean": _round(st.mean),
+        "scale": _round(st.scale),
+        "coef": [_round(row) for row in st.coef],
+        "intercept": _round(st.intercept),
+    }
+
+
+def _stance_from(data: Any) -> StanceHead | None:
+    if data is None:
+        return None
+    if list(data["classes"]) != list(STANCE_CLASSES):
+        raise ValueError(f"stance classes {data['classes']} != {list(STANCE_CLASSES)}")
+    st = StanceHead(
+        np.asarray(data["mean"], dtype=np.float64),
+        np.asarray(data["scale"], dtype=np.float64),
+        np.asarray(data["coef"], dtype=np.float64),
+        np.asarray(data["intercept"], dtype=np.float64),
+    )
+    if st.coef.shape != (len(STANCE_CLASSES), st.mean.shape[0]) or st.scale.shape != st.mean.shape:
+        raise ValueError("stance mean/scale/coef sizes differ")
+    return st
 
 
 def head_version(head: Head) -> str:
@@ -103,7 +177,7 @@ def load_head(path: Path, n_features: int) -> Head | None:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ModelError(f"{path}: cannot read the trained head ({exc}). {fix}") from exc
-    if not isinstance(data, dict) or data.get("format") != HEAD_FORMAT:
+    if not isinstance(data, dict) or data.get("format") not in READABLE_FORMATS:
         raise ModelError(f"{path}: not a narrative head (format {HEAD_FORMAT!r} expected). {fix}")
     try:
         dim = int(data["dim"])
@@ -119,9 +193,11 @@ def load_head(path: Path, n_features: int) -> Head | None:
                     f"narrative {nid}: {coef.shape[0]} inputs, expected {n_features} "
                     f"features (this version of the code) or {n_features + dim}"
                 )
+            platt = h.get("platt") or [1.0, 0.0]
             narratives[nid] = NarrativeHead(
                 str(h["definition_hash"]), mean, scale, coef, float(h["intercept"]),
-                float(h["threshold"]),
+                float(h["threshold"]), (float(platt[0]), float(platt[1])),
+                bool(h.get("gate_require", False)), _stance_from(h.get("stance")),
             )
         head = Head(str(data["embedder"]), dim, "", narratives, data.get("metadata") or {})
     except (KeyError, TypeError, ValueError) as exc:

@@ -23,13 +23,14 @@ from tracker.enrich.classifier import (
     ArticleResult,
     ArticleText,
     Classifier,
+    NarrativeScore,
     article_sentences,
 )
 
 # --- The ``narratives`` enrichment stage (see tracker/enrich.py for the protocol) ---
 
 #: Bump when the stage's behaviour changes in a way no model or file hash captures.
-NARRATIVES_STAGE_VERSION = 1
+NARRATIVES_STAGE_VERSION = 2  # 2: stance + stance_evidence, gated rotation (issue 13)
 #: Batches whose new vectors a worker keeps for later batches that repeat their sentences.
 RECENT_BATCHES = 8
 
@@ -229,10 +230,20 @@ class NarrativeStage:
                     "score": s.score,
                     "is_member": s.is_member,
                     "evidence": [{"sentence": e.sentence, "score": e.score} for e in s.evidence],
+                    # Direction only means something for members (see _stance_of).
+                    "stance": _stance_of(s)[0],
+                    "stance_evidence": _stance_of(s)[1],
                 }
                 for s in result.scores
             ]
         }
+
+
+def _stance_of(score: NarrativeScore) -> tuple[float | None, str | None]:
+    """Stance and its sentence for members; None for non-members (a direction of nothing)."""
+    if not score.is_member:
+        return None, None
+    return score.stance, score.stance_evidence
 
 
 def save_narrative_results(
@@ -263,13 +274,14 @@ def save_narrative_results(
                 [{"sentence": e.sentence, "score": e.score} for e in s.evidence],
                 ensure_ascii=False,
             ),
+            *_stance_of(s),
         )
         for aid, result in zip(article_ids, results, strict=True)
         for s in result.scores
     ]
     conn.executemany(
         "INSERT INTO article_narratives (article_id, narrative_id, score, is_member, method,"
-        " model_version, evidence) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        " model_version, evidence, stance, stance_evidence) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
         narrative_rows,
     )
     vector_rows = [

@@ -10,17 +10,20 @@ in error messages.
 from __future__ import annotations
 
 import csv
+import itertools
 import json
 import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from tracker.base.errors import ConfigError
 from tracker.base.settings import Settings
-from tracker.enrich.classifier import ArticleText, Classifier
+from tracker.enrich.classifier import ArticleResult, ArticleText, Classifier
 from tracker.enrich.narrative_stage import split_article_text
 from tracker.enrich.narratives import NarrativeSet
 
@@ -33,6 +36,8 @@ class LabelledText:
     title: str
     body: str
     labels: frozenset[str]
+    #: Stance per label (1, 0 or -1) where the file gives one.
+    stance: Mapping[str, int] = field(default_factory=dict)
 
     @property
     def article(self) -> ArticleText:
@@ -69,7 +74,16 @@ def _item(row: dict[str, Any], where: str, path: Path) -> LabelledText:
             "eval/narratives_eval.py, which resolves ids to text."
         )
     raw = row.get("labels", row.get("narratives"))
-    return LabelledText(str(row.get("id") or where), title, body, _labels(raw, where, path))
+    labels = _labels(raw, where, path)
+    stance_raw = row.get("stance") or {}
+    if not isinstance(stance_raw, dict) or any(
+        v not in (-1, 0, 1) or k not in labels for k, v in stance_raw.items()
+    ):
+        raise ConfigError(
+            f"{path}: {where}: stance {stance_raw!r} is not a map from its labels to -1, 0 "
+            'or 1. Fix: write e.g. `"stance": {"ai_productivity": 1}` or leave it out.'
+        )
+    return LabelledText(str(row.get("id") or where), title, body, labels, dict(stance_raw))
 
 
 def read_labels(path: Path) -> list[LabelledText]:
@@ -190,6 +204,12 @@ class EvalReport:
     methods: dict[str, str]
     scores: dict[str, PRF]
     errors: list[dict[str, Any]] = field(default_factory=list)
+    #: Per narrative: rows of (bin low, bin high, items, mean score, observed member rate).
+    reliability: dict[str, list[tuple[float, float, int, float, float]]] = field(
+        default_factory=dict
+    )
+    #: Per narrative: (correct, judged) stance on gold members with a gold stance.
+    stance: dict[str, tuple[int, int]] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-able report."""
@@ -198,11 +218,55 @@ class EvalReport:
             "items": self.items,
             "model_version": self.model_version,
             "narratives": {
-                nid: {"method": self.methods[nid], **prf.to_dict()}
+                nid: {
+                    "method": self.methods[nid],
+                    **prf.to_dict(),
+                    "stance_accuracy": _ratio(self.stance.get(nid)),
+                    "stance_judged": self.stance.get(nid, (0, 0))[1],
+                    "reliability": [
+                        {"bin": [lo, hi], "items": k, "mean_score": round(m, 4),
+                         "member_rate": round(r, 4)}
+                        for lo, hi, k, m, r in self.reliability.get(nid, [])
+                    ],
+                }
                 for nid, prf in self.scores.items()
             },
             "errors": self.errors,
         }
+
+
+def _ratio(pair: tuple[int, int] | None) -> float | None:
+    return round(pair[0] / pair[1], 4) if pair and pair[1] else None
+
+
+#: Score bins of the reliability table.
+RELIABILITY_BINS = (0.0, 0.1, 0.3, 0.5, 0.7, 0.9, 1.0001)
+
+
+def reliability_table(
+    scores: Sequence[float], gold: Sequence[bool]
+) -> list[tuple[float, float, int, float, float]]:
+    """Per score bin: items, mean score and the share that are gold members (calibration)."""
+    s = np.asarray(scores, dtype=np.float64)
+    g = np.asarray(gold, dtype=bool)
+    rows = []
+    for lo, hi in itertools.pairwise(RELIABILITY_BINS):
+        inside = (s >= lo) & (s < hi)
+        if inside.any():
+            rows.append((lo, min(hi, 1.0), int(inside.sum()), float(s[inside].mean()),
+                         float(g[inside].mean())))
+    return rows
+
+
+def stance_class(value: float | None) -> int | None:
+    """A stance in [-1, 1] as the labels' class: -1, 0 or 1 (|stance| < 1/3 is neutral)."""
+    if value is None:
+        return None
+    return 0 if abs(value) < STANCE_NEUTRAL else (1 if value > 0 else -1)
+
+
+#: |stance| below this counts as neutral (0) when compared with labels.
+STANCE_NEUTRAL = 1.0 / 3.0
 
 
 @contextmanager
@@ -216,6 +280,23 @@ def _bar(total: int, label: str, enabled: bool) -> Iterator[Callable[[int], None
         yield bar.update
 
 
+def classify_items(
+    classifier: Classifier,
+    items: Sequence[LabelledText],
+    *,
+    batch_size: int = 64,
+    progress: bool = False,
+) -> list[ArticleResult]:
+    """Classifier results per item (batched embedding)."""
+    out: list[ArticleResult] = []
+    with _bar(len(items), "classify", progress) as update:
+        for start in range(0, len(items), batch_size):
+            batch = items[start : start + batch_size]
+            out.extend(classifier.classify([i.article for i in batch]))
+            update(len(batch))
+    return out
+
+
 def predict(
     classifier: Classifier,
     items: Sequence[LabelledText],
@@ -224,14 +305,8 @@ def predict(
     progress: bool = False,
 ) -> list[frozenset[str]]:
     """The narrative ids the classifier says yes to, per item (batched embedding)."""
-    out: list[frozenset[str]] = []
-    with _bar(len(items), "classify", progress) as update:
-        for start in range(0, len(items), batch_size):
-            batch = items[start : start + batch_size]
-            for result in classifier.classify([i.article for i in batch]):
-                out.append(frozenset(s.narrative_id for s in result.scores if s.is_member))
-            update(len(batch))
-    return out
+    results = classify_items(classifier, items, batch_size=batch_size, progress=progress)
+    return [frozenset(s.narrative_id for s in r.scores if s.is_member) for r in results]
 
 
 def evaluate(
@@ -242,9 +317,25 @@ def evaluate(
     progress: bool = False,
     max_errors: int = 50,
 ) -> EvalReport:
-    """Classify labelled items and compare with their gold labels."""
-    predicted = predict(classifier, items, progress=progress)
+    """Classify labelled items and compare with their gold labels (and stance, calibration)."""
+    results = classify_items(classifier, items, progress=progress)
+    predicted = [frozenset(s.narrative_id for s in r.scores if s.is_member) for r in results]
     ids = classifier.narratives.ids
+    reliability = {
+        nid: reliability_table(
+            [r.get(nid).score for r in results], [nid in i.labels for i in items]
+        )
+        for nid in ids
+    }
+    stance: dict[str, tuple[int, int]] = {}
+    for nid in ids:
+        pairs = [
+            (i.stance[nid], stance_class(r.get(nid).stance))
+            for i, r in zip(items, results, strict=True)
+            if nid in i.labels and nid in i.stance and r.get(nid).stance is not None
+        ]
+        if pairs:
+            stance[nid] = (sum(g == p for g, p in pairs), len(pairs))
     scores = score_predictions([i.labels for i in items], predicted, ids)
     errors = [
         {
@@ -256,7 +347,9 @@ def evaluate(
         if item.labels != pred
     ][:max_errors]
     methods = {n.id: classifier.method(n) for n in classifier.narratives}
-    return EvalReport(path, len(items), classifier.model_version, methods, scores, errors)
+    return EvalReport(
+        path, len(items), classifier.model_version, methods, scores, errors, reliability, stance
+    )
 
 
 def format_report(report: EvalReport) -> str:
@@ -264,13 +357,20 @@ def format_report(report: EvalReport) -> str:
     lines = [
         f"{report.items} labelled items from {report.path}",
         f"model {report.model_version}",
-        f"{'narrative':<24} {'support':>7} {'P':>6} {'R':>6} {'F1':>6}  method",
+        f"{'narrative':<24} {'support':>7} {'P':>6} {'R':>6} {'F1':>6} {'stance':>7}  method",
     ]
     for nid, prf in report.scores.items():
+        acc = _ratio(report.stance.get(nid))
+        st = f"{acc:.3f}" if acc is not None else "-"
         lines.append(
             f"{nid:<24} {prf.support:>7} {prf.precision:>6.3f} {prf.recall:>6.3f} "
-            f"{prf.f1:>6.3f}  {report.methods[nid]}"
+            f"{prf.f1:>6.3f} {st:>7}  {report.methods[nid]}"
         )
+    lines.append("")
+    lines.append("reliability (score bin: items, mean score -> observed member rate)")
+    for nid, rows in report.reliability.items():
+        cells = "  ".join(f"[{lo:.1f},{hi:.1f}) {k}: {m:.2f}->{r:.2f}" for lo, hi, k, m, r in rows)
+        lines.append(f"{nid:<24} {cells}")
     return "\n".join(lines)
 
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,9 +26,35 @@ import numpy as np
 
 from tracker.base.settings import Settings
 from tracker.enrich.classifier import FEATURES, Classifier
-from tracker.enrich.head import HEAD_FILE, Head, NarrativeHead, head_version, save_head
+from tracker.enrich.head import (
+    HEAD_FILE,
+    STANCE_CLASSES,
+    Head,
+    NarrativeHead,
+    StanceHead,
+    head_version,
+    save_head,
+)
+
+#: Narratives whose ``require`` groups are a hard rule (issue 13: both sides must be named).
+GATED = frozenset({"ai_to_crypto_rotation"})
+
+
+def _sigmoid(z: np.ndarray) -> np.ndarray:
+    return np.asarray(1.0 / (1.0 + np.exp(-np.clip(z, -40, 40))))
 
 DEFAULT_LAMBDAS = (0.3, 1.0, 3.0)
+#: With 384 embedding inputs beside the 9 features, stronger penalties (chosen by CV on train).
+EMBEDDING_LAMBDAS = (10.0, 30.0, 100.0)
+#: Inputs whose spread is below this are not standardised (MiniLM has dead dimensions with
+#: spread ~1e-9: dividing by it would turn float noise into huge inputs).
+MIN_SCALE = 1e-4
+#: The inverse penalty of the stance model (multinomial logistic regression).
+STANCE_C = 1.0
+#: Stance needs this many labelled members per narrative.
+MIN_STANCE_MEMBERS = 15
+#: Gated narratives (``require`` as a hard rule) pick the best-F1 threshold at this precision.
+GATED_MIN_PRECISION = 0.8
 
 
 def fit_logistic(
@@ -42,7 +68,7 @@ def fit_logistic(
     y = np.asarray(y, dtype=np.float64)
     mean = x.mean(axis=0)
     scale = x.std(axis=0)
-    scale[scale < 1e-9] = 1.0
+    scale[scale < MIN_SCALE] = 1.0
     a = np.hstack([(x - mean) / scale, np.ones((len(x), 1))])
     theta = np.zeros(a.shape[1])
     reg = np.full(a.shape[1], float(lam))
@@ -95,10 +121,25 @@ def f1_at(y: np.ndarray, scores: np.ndarray, threshold: float) -> float:
     return 2 * tp / (2 * tp + fp + fn) if tp else 0.0
 
 
-def best_threshold(y: np.ndarray, scores: np.ndarray) -> tuple[float, float]:
-    """The threshold on a 0.05 grid that maximises F1 (ties: the middle one), and that F1."""
+def precision_at(y: np.ndarray, scores: np.ndarray, threshold: float) -> float:
+    """Precision of the yes/no decision ``scores >= threshold`` (1.0 when nothing is chosen)."""
+    pred = scores >= threshold
+    return float(np.mean(y[pred] > 0)) if pred.any() else 1.0
+
+
+def best_threshold(
+    y: np.ndarray, scores: np.ndarray, min_precision: float = 0.0
+) -> tuple[float, float]:
+    """The threshold on a 0.05 grid that maximises F1 (ties: the middle one), and that F1.
+
+    With ``min_precision`` only cuts whose precision reaches it compete (if any does).
+    """
     grid = np.round(np.arange(0.05, 0.951, 0.05), 2)
     f1s = np.array([f1_at(y, scores, t) for t in grid])
+    if min_precision > 0:
+        ok = np.array([precision_at(y, scores, t) >= min_precision for t in grid]) & (f1s > 0)
+        if ok.any():
+            f1s = np.where(ok, f1s, -1.0)
     best = np.flatnonzero(f1s == f1s.max())
     # Among equally good cuts take the middle: least sensitive to a shift in scores.
     t = float(grid[best[len(best) // 2]])
@@ -132,19 +173,55 @@ class TrainReport:
     path: Path | None = None
 
 
+def fit_platt(logits: np.ndarray, y: np.ndarray) -> tuple[float, float]:
+    """Platt scaling (a, b): P = sigmoid(a z + b), fitted on out-of-fold logits."""
+    from sklearn.linear_model import LogisticRegression
+
+    # Effectively unpenalised: two parameters, thousands of rows.
+    lr = LogisticRegression(C=1e6, solver="lbfgs", max_iter=1000)
+    lr.fit(logits.reshape(-1, 1), (y > 0).astype(int))
+    return float(lr.coef_[0, 0]), float(lr.intercept_[0])
+
+
+def fit_stance(x: np.ndarray, stance: np.ndarray) -> StanceHead | None:
+    """Multinomial logistic regression of stance (-1/0/1) on members' [mean, title] vectors."""
+    from sklearn.linear_model import LogisticRegression
+
+    present = sorted({int(v) for v in stance})
+    if len(stance) < MIN_STANCE_MEMBERS or present != list(STANCE_CLASSES):
+        return None
+    x = np.asarray(x, dtype=np.float64)
+    mean = x.mean(axis=0)
+    scale = x.std(axis=0)
+    scale[scale < MIN_SCALE] = 1.0
+    lr = LogisticRegression(C=STANCE_C, solver="lbfgs", max_iter=5000)
+    lr.fit((x - mean) / scale, stance.astype(int))
+    order = [list(lr.classes_).index(c) for c in STANCE_CLASSES]
+    return StanceHead(mean, scale, lr.coef_[order].copy(), lr.intercept_[order].copy())
+
+
 def fit_head(
     classifier: Classifier,
     features: dict[str, np.ndarray],
     embeddings: np.ndarray,
     labels: Sequence[frozenset[str]],
     *,
+    titles: np.ndarray | None = None,
+    stances: Sequence[Mapping[str, int]] | None = None,
     min_positives: int = 15,
-    lambdas: Sequence[float] = DEFAULT_LAMBDAS,
+    lambdas: Sequence[float] | None = None,
     folds: int = 5,
-    with_embedding: bool = False,
+    with_embedding: bool = True,
     labels_sha256: str = "",
 ) -> TrainReport:
-    """Fit one head per narrative from precomputed article features and embeddings."""
+    """Fit one head per narrative from precomputed article features and embeddings.
+
+    Per narrative: penalty by k-fold CV F1 on these labels only, Platt scaling on the
+    out-of-fold logits, the threshold on the calibrated out-of-fold scores, and (with
+    ``titles`` and ``stances``) a stance model on the labelled members.
+    """
+    if lambdas is None:
+        lambdas = EMBEDDING_LAMBDAS if with_embedding else DEFAULT_LAMBDAS
     heads: dict[str, NarrativeHead] = {}
     fits: dict[str, NarrativeFit] = {}
     for n in classifier.narratives:
@@ -161,16 +238,32 @@ def fit_head(
             )
             continue
         x = np.hstack([feats, embeddings]) if with_embedding else feats
-        best: tuple[float, float, float] | None = None
+        gate = n.id in GATED and bool(n.require)
+        gate_mask = feats[:, FEATURES.index("require")] if gate else np.ones(len(y))
+        min_p = GATED_MIN_PRECISION if gate else 0.0
+        best: tuple[float, float, np.ndarray] | None = None
         for lam in lambdas:
             oof = out_of_fold(x, y, lam, folds)
-            t, f1 = best_threshold(y, oof)
+            _, f1 = best_threshold(y, oof * gate_mask, min_p)
             if best is None or f1 > best[0]:
-                best = (f1, lam, t)
+                best = (f1, lam, oof)
         assert best is not None
-        cv_f1, lam, threshold = best
+        _, lam, oof = best
+        eps = 1e-9
+        oof_logit = np.log(np.clip(oof, eps, 1 - eps) / np.clip(1 - oof, eps, 1 - eps))
+        platt = fit_platt(oof_logit, y)
+        calibrated = _sigmoid(platt[0] * oof_logit + platt[1]) * gate_mask
+        threshold, cv_f1 = best_threshold(y, calibrated, min_p)
         mean, scale, coef, intercept = fit_logistic(x, y, lam)
-        heads[n.id] = NarrativeHead(n.definition_hash, mean, scale, coef, intercept, threshold)
+        stance_head = None
+        if titles is not None and stances is not None:
+            members = y > 0
+            sx = np.hstack([embeddings, titles])[members]
+            sy = np.array([int(st.get(n.id, 0)) for st, m in zip(stances, members, strict=True) if m])
+            stance_head = fit_stance(sx, sy)
+        heads[n.id] = NarrativeHead(
+            n.definition_hash, mean, scale, coef, intercept, threshold, platt, gate, stance_head
+        )
         fits[n.id] = NarrativeFit(
             pos, len(y), True, lam=lam, threshold=threshold, cv_f1=round(cv_f1, 4),
             prior_f1=round(prior_f1, 4),
@@ -199,7 +292,7 @@ def train_head(
     out: Path,
     *,
     min_positives: int = 15,
-    with_embedding: bool = False,
+    with_embedding: bool = True,
     progress: bool = False,
 ) -> TrainReport:
     """Read labelled texts, fit the head on them and save it to ``out``."""
@@ -207,12 +300,14 @@ def train_head(
 
     items = read_labels(labels_path)
     check_labels(items, classifier.narratives, Path(labels_path))
-    features, embeddings = article_inputs(classifier, [i.article for i in items], progress)
+    features, embeddings, titles = article_inputs(classifier, [i.article for i in items], progress)
     report = fit_head(
         classifier,
         features,
         embeddings,
         [i.labels for i in items],
+        titles=titles,
+        stances=[i.stance for i in items],
         min_positives=min_positives,
         with_embedding=with_embedding,
         labels_sha256=labels_digest(labels_path),
@@ -223,10 +318,11 @@ def train_head(
 
 def article_inputs(
     classifier: Classifier, articles: Sequence[Any], progress: bool = False, batch_size: int = 64
-) -> tuple[dict[str, np.ndarray], np.ndarray]:
-    """Features and mean embeddings for many articles, in batches (with a progress bar)."""
+) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray]:
+    """Features, mean embeddings and title vectors for many articles, in batches."""
     feats: dict[str, list[np.ndarray]] = {n.id: [] for n in classifier.narratives}
     means: list[np.ndarray] = []
+    titles: list[np.ndarray] = []
     bar: Any = None
     if progress:
         import click
@@ -236,16 +332,17 @@ def article_inputs(
     try:
         for start in range(0, len(articles), batch_size):
             batch = articles[start : start + batch_size]
-            f, m = classifier.article_inputs(batch)
+            f, m, t = classifier.article_inputs(batch)
             for nid in feats:
                 feats[nid].append(f[nid])
             means.append(m)
+            titles.append(t)
             if bar is not None:
                 bar.update(len(batch))
     finally:
         if bar is not None:
             bar.__exit__(None, None, None)
-    return {k: np.vstack(v) for k, v in feats.items()}, np.vstack(means)
+    return {k: np.vstack(v) for k, v in feats.items()}, np.vstack(means), np.vstack(titles)
 
 
 def format_train_report(report: TrainReport) -> str:
@@ -267,7 +364,7 @@ def train_from_settings(
     *,
     out: Path | None = None,
     min_positives: int = 15,
-    with_embedding: bool = False,
+    with_embedding: bool = True,
     progress: bool = False,
 ) -> TrainReport:
     """Fit the head for the configured narratives and save it (default: models/heads/)."""
