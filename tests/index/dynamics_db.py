@@ -23,7 +23,7 @@ def build_lead_db(db: sqlite_utils.Database, *, days: int = 180, lag: int = 3, s
         conn.execute("INSERT INTO feeds (id, name, url, created_at) VALUES (?, ?, ?, '2025-01-01T00:00:00Z')",
                      (f, f"feed{f}", f"https://example.com/{f}.xml"))
     x, y, z = np.zeros(days), np.zeros(days), np.zeros(days)
-    noise = rng.normal(scale=0.35, size=(days, 3))
+    noise = rng.normal(scale=0.6, size=(days, 3))
     for t in range(1, days):
         x[t] = 0.5 * x[t - 1] + noise[t, 0]
         z[t] = 0.5 * z[t - 1] + noise[t, 2]
@@ -34,7 +34,7 @@ def build_lead_db(db: sqlite_utils.Database, *, days: int = 180, lag: int = 3, s
     for i, day in enumerate(day_list):
         for f in range(1, feeds + 1):
             led = strength * x[i - lag] if i >= lag and (not lead_feeds or f in lead_feeds) else 0.0
-            shares = {"ai": 0.15 * np.exp(x[i]), "crypto": 0.15 * np.exp(y[i] + led), "gold": 0.1 * np.exp(z[i])}
+            shares = {"ai": 0.2 * np.exp(x[i]), "crypto": 0.2 * np.exp(y[i] + led), "gold": 0.2 * np.exp(z[i])}
             ids = range(next_id, next_id + per_day)
             articles += [(a, f, f"k{a}", f"Story {a}", day, day + "T12:00:00Z", f"h{a}") for a in ids]
             for n, share in shares.items():

@@ -10,7 +10,7 @@ For every ordered pair of narrative series (intensity or net stance, daily or we
    default) over 1..max_lag on a common sample (statsmodels' ``VAR.select_order``);
 3. the Granger test is statsmodels' ``VARResults.test_causality`` (F test that every lag of
    the leader has a zero coefficient in the follower's equation); the lead's lag range is
-   the leader lags whose own coefficient is significant;
+   the leader lags whose own coefficient is significant (Bonferroni over the lags);
 4. p-values are corrected over the ordered pairs of one family (series x frequency x
    variant) with ``statsmodels.stats.multitest.multipletests`` (Holm by default);
 5. the cross-correlation by lag of the two stationary series is kept for the lag chart.
@@ -181,7 +181,8 @@ def granger(follower: np.ndarray, leader: np.ndarray, lag: int, alpha: float) ->
     rows = [2 + 2 * (i - 1) for i in range(1, lag + 1)]
     coefs = np.asarray(result.params)[rows, 0]
     pvals = np.asarray(result.pvalues)[rows, 0]
-    significant = [i + 1 for i, p in enumerate(pvals) if p < alpha]
+    # Bonferroni over the lags: with p lags at level alpha one spurious lag would be common.
+    significant = [i + 1 for i, p in enumerate(pvals) if p < alpha / lag]
     return Granger(lag, float(test.test_statistic), float(test.pvalue),
                    min(significant) if significant else None, max(significant) if significant else None,
                    float(np.sum(coefs)))  # fmt: skip
@@ -249,9 +250,9 @@ def adjust(pvalues: Sequence[float], method: str) -> list[float]:
 def _lag_words(row: pd.Series | dict[str, Any], frequency: str) -> str:
     """'by 3-5 days' from a row's significant-lag range (or its lag order)."""
     low, high = row.get("lag_low"), row.get("lag_high")
-    if low is None or low != low:
-        low, high = 1, row["lag"]
     unit = UNIT[frequency]
+    if low is None or low != low:  # jointly significant, no single lag stands out
+        return f"within {int(row['lag'])} {unit}{'s' * (int(row['lag']) != 1)}"
     low, high = int(low), int(high)  # type: ignore[arg-type]
     return f"by {low} {unit}{'s' * (low != 1)}" if low == high else f"by {low}-{high} {unit}s"
 
