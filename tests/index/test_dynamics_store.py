@@ -63,7 +63,8 @@ def test_dynamics_finds_the_lead_and_stores_every_row(copy: Path) -> None:
                    == ("crypto", "ai", "intensity", "daily"))
     assert reverse["significant"] == 0 and str(reverse["verdict"]).startswith("no lead found from Crypto to AI")
     params = json.loads(str(lead["params"]))
-    assert params["max_lag"] == 14 and params["correction"] == "holm" and params["narratives"] == ["ai", "crypto", "gold"]
+    assert params["max_lag"] == 14 and params["correction"] == "holm"
+    assert params["narratives"] == ["ai", "crypto", "gold"]
     assert "narratives=narr-v1" in str(lead["model_version"]) and "statsmodels=" in str(lead["model_version"])
     assert len(rows(copy, "analysis = 'stationarity'")) == 3 * 2 * 2
     virality = rows(copy, "analysis = 'virality'")
