@@ -59,7 +59,8 @@ def chosen_pairs(rows: pd.DataFrame, focus: Sequence[tuple[str, str]], limit: in
 def lag_chart(pairs: Sequence[dict[str, Any]], labels: dict[str, str], *, width: int = 640,
               height: int = 240) -> dict[str, Any]:
     """Vega-Lite spec: cross-correlation by lag per pair, with the 95% band of no correlation."""
-    values, bands = [], []
+    values: list[dict[str, Any]] = []
+    bands: list[float] = []
     for row in pairs:
         if not isinstance(row.get("xcorr"), str):
             continue
@@ -69,10 +70,10 @@ def lag_chart(pairs: Sequence[dict[str, Any]], labels: dict[str, str], *, width:
             if corr is not None and corr == corr:
                 values.append({"pair": name, "lag": int(lag), "corr": corr, "unit": unit})
         if row.get("n_obs"):
-            bands.append({"pair": name, "band": 1.96 / math.sqrt(int(row["n_obs"]))})
+            bands.append(1.96 / math.sqrt(int(row["n_obs"])))
     if not values:
         values = [{"pair": "no pair tested", "lag": 0, "corr": 0.0, "unit": "days"}]
-    band = max((b["band"] for b in bands), default=0.0)
+    band = max(bands, default=0.0)
     base = alt.Chart(alt.Data(values=values))
     lines = base.mark_line(point=True).encode(
         x=alt.X("lag:Q", title="Lag (positive: the first story leads), days or weeks"),
