@@ -27,6 +27,11 @@ def fmt_p(value: object) -> str:
     return "-" if value is None or value != value else f"{float(value):.3g}"  # type: ignore[arg-type]
 
 
+def missing(value: object) -> bool:
+    """None or NaN."""
+    return value is None or value != value
+
+
 def main() -> None:
     """Print the Markdown."""
     parser = argparse.ArgumentParser(description=__doc__)
@@ -59,8 +64,8 @@ def main() -> None:
             if pick.empty:
                 continue
             r = pick.iloc[0]
-            at = "-" if r["lag_low"] != r["lag_low"] or r["lag_low"] is None else (
-                f"{int(r['lag_low'])}" if r["lag_low"] == r["lag_high"] else f"{int(r['lag_low'])}-{int(r['lag_high'])}")
+            low, high = r["lag_low"], r["lag_high"]
+            at = "-" if missing(low) else f"{int(low)}" if low == high else f"{int(low)}-{int(high)}"
             lag = "-" if r["lag"] != r["lag"] or r["lag"] is None else str(int(r["lag"]))
             out.append(f"| {labels.get(leader, leader)} -> {labels.get(follower, follower)} | {series}, {frequency} "
                        f"| {r['n_obs']} | {lag} | {at} | {fmt_p(r['p_value'])} | {fmt_p(r['p_adjusted'])} "
@@ -101,8 +106,8 @@ def main() -> None:
             "| narrative | episodes | sources within 1 day | 3 days | 7 days | half-life after a spike (days) |",
             "|---|---:|---:|---:|---:|---:|"]
     for r in rows[rows["analysis"] == "virality"].to_dict("records"):
-        pct = [("-" if r[c] is None or r[c] != r[c] else f"{r[c]:.0%}") for c in ("spread_1d", "spread_3d", "spread_7d")]
-        life = "-" if r["half_life_days"] is None or r["half_life_days"] != r["half_life_days"] else f"{r['half_life_days']:g}"
+        pct = ["-" if missing(r[c]) else f"{r[c]:.0%}" for c in ("spread_1d", "spread_3d", "spread_7d")]
+        life = "-" if missing(r["half_life_days"]) else f"{r['half_life_days']:g}"
         out.append(f"| {labels.get(r['leader'], r['leader'])} | {int(r['episodes'])} | {' | '.join(pct)} | {life} |")
     out.append("")
     out += ["Stationarity (ADF: p < 0.05 rejects a unit root; KPSS: p > 0.05 does not reject stationarity; "
