@@ -70,15 +70,17 @@ def make_inputs(days: int, narratives: int, feeds: int, seed: int = 1) -> Dynami
     expected = exp.groupby(["narrative_id", "day"])["expected"].sum()
     both = pd.concat([per_day, expected], axis=1).fillna(0).reset_index()
     index = both.assign(index_value=100 * (both["articles"] + 0.5) / (both["expected"] + 0.5),
+                        expected_articles=both["expected"],
                         net_stance=both["stance_sum"] / both["stance_articles"].where(both["stance_articles"] > 0),
                         covered=1, spike=0)
     index["week_end"] = index["day"].dt.to_period("W-SUN").dt.end_time.dt.normalize()
     weekly = index.groupby(["narrative_id", "week_end"])[["articles", "expected", "stance_sum",
                                                           "stance_articles"]].sum().reset_index()
-    weekly = weekly.assign(index_value=100 * weekly["articles"] / weekly["expected"],
+    weekly = weekly.assign(expected_articles=weekly["expected"],
                            net_stance=weekly["stance_sum"] / weekly["stance_articles"])
-    return DynamicsInputs(index=index[["day", "narrative_id", "covered", "index_value", "net_stance", "spike"]],
-                          weekly=weekly[["week_end", "narrative_id", "index_value", "net_stance"]],
+    return DynamicsInputs(index=index[["day", "narrative_id", "covered", "index_value", "articles", "expected_articles",
+                                       "net_stance", "spike"]],
+                          weekly=weekly[["week_end", "narrative_id", "articles", "expected_articles", "net_stance"]],
                           members=mem, sources=src, rates=rate,
                           feeds={str(f + 1): f"feed{f + 1}" for f in range(feeds)})
 

@@ -112,28 +112,37 @@ def test_a_random_walk_is_differenced_and_intensity_logged() -> None:
     walk = pd.Series(np.exp(rng.normal(scale=0.1, size=500).cumsum()) * 100)
     prepared = prepare(walk, "intensity", 14, 0.05)
     assert prepared.transform == "log_diff"
-    assert np.allclose(prepared.values.to_numpy(), np.diff(np.log(walk.to_numpy())))
+    assert np.allclose(prepared.values.dropna().to_numpy(), np.diff(np.log(walk.to_numpy())))
     noise = pd.Series(np.exp(rng.normal(scale=0.2, size=500)) * 100)
     assert prepare(noise, "intensity", 14, 0.05).transform == "log"
 
 
-def test_gaps_are_interpolated_and_counted() -> None:
-    series = pd.Series([np.nan, 1.0, np.nan, 3.0, 4.0, np.nan])
-    prepared = prepare(series, "stance", 2, 0.05, transform="level")
-    assert prepared.values.tolist() == [1.0, 2.0, 3.0, 4.0]
-    assert prepared.imputed == pytest.approx(0.25)
+def test_short_gaps_are_bridged_and_long_ones_split_the_series() -> None:
+    series = pd.Series([np.nan, 1.0, np.nan, 3.0, 4.0, np.nan, np.nan, np.nan, np.nan, 9.0, np.nan])
+    prepared = prepare(series, "stance", 2, 0.05, transform="level", max_gap=3)
+    assert prepared.values.tolist()[1:5] == [1.0, 2.0, 3.0, 4.0]
+    assert prepared.values.iloc[5:9].isna().all() and prepared.values.iloc[9] == 9.0  # 4 missing: a break
+    assert prepared.imputed == pytest.approx(1 / 9)
 
 
-def test_too_short_and_too_sparse_pairs_say_so() -> None:
+def test_a_pair_is_tested_on_its_longest_unbroken_stretch() -> None:
+    frame = simulate(400, np.random.default_rng(1), lead=0.3)
+    frame.iloc[100:110, 0] = np.nan  # a 10-day hole in the leader
+    params = DynamicsParams(max_lag=5)
+    prepared = prepare_panel(frame, "stance", "daily", params, {"leader": "level", "follower": "level"})
+    row = pair_test(prepared["follower"].values, prepared["leader"].values, "daily", params)
+    assert row["n_obs"] == 290  # days 110..399, after the hole
+    assert (row["pair_start"], row["pair_end"]) == (str(frame.index[110].date()), str(frame.index[399].date()))
+    assert row["p_value"] < 1e-6
+
+
+def test_too_short_pairs_say_so() -> None:
     frame = simulate(40, np.random.default_rng(1))
     row = pair_test(frame["follower"], frame["leader"], "daily", DynamicsParams())
-    assert row["verdict"].startswith("too short: 40 days in common") and "p_value" not in row
-    sparse = frame.copy()
-    sparse.iloc[1:-1:2, 0] = np.nan
-    prepared = prepare_panel(sparse, "stance", "daily", DynamicsParams(min_obs=10))
-    rows = analyse_pairs(prepared, "stance", "daily", DynamicsParams(min_obs=10))
-    assert rows["verdict"].str.startswith("too sparse: leader").all()
-    assert rows["p_adjusted"].isna().all()
+    assert row["verdict"].startswith("too short: 40 days in common without a gap") and "p_value" not in row
+    prepared = prepare_panel(frame, "stance", "daily", DynamicsParams(), {"leader": "level", "follower": "level"})
+    rows = analyse_pairs(prepared, "stance", "daily", DynamicsParams())
+    assert rows["verdict"].str.startswith("too short").all() and rows["p_adjusted"].isna().all()
 
 
 def test_placebo_and_robustness_verdicts() -> None:

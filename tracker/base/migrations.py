@@ -644,6 +644,8 @@ CREATE TABLE narrative_dynamics (
     leader TEXT NOT NULL,
     follower TEXT,
     n_obs INTEGER,
+    pair_start TEXT,
+    pair_end TEXT,
     leader_transform TEXT,
     follower_transform TEXT,
     lag INTEGER,

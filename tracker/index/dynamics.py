@@ -15,6 +15,10 @@ For every ordered pair of narrative series (intensity or net stance, daily or we
    variant) with ``statsmodels.stats.multitest.multipletests`` (Holm by default);
 5. the cross-correlation by lag of the two stationary series is kept for the lag chart.
 
+Real coverage has holes (uncovered days, too few stance-bearing members): gaps of up to
+``max_gap`` points are interpolated, longer ones split a series, and each test runs on the
+longest stretch where both series have values (stored as pair_start..pair_end).
+
 Robustness variants (drop one source, each half of the period, a placebo pair whose leader
 is a shuffled copy) reuse the main run's transforms and lag orders, so a changed verdict
 comes from the data, not from a different model choice. Virality lives in
@@ -39,7 +43,7 @@ FREQUENCIES = ("daily", "weekly")
 UNIT = {"daily": "day", "weekly": "week"}
 #: Columns of the pair rows :func:`analyse_pairs` returns.
 PAIR_COLUMNS = [
-    "analysis", "series", "frequency", "variant", "leader", "follower", "n_obs",
+    "analysis", "series", "frequency", "variant", "leader", "follower", "n_obs", "pair_start", "pair_end",
     "leader_transform", "follower_transform", "lag", "lag_low", "lag_high", "direction",
     "f_stat", "p_value", "p_adjusted", "significant", "xcorr_best_lag", "xcorr_best", "xcorr",
     "verdict",
@@ -60,7 +64,7 @@ class DynamicsParams:
     correction: str = "holm"
     min_obs: int = 60
     min_obs_weekly: int = 26
-    max_imputed: float = 0.25
+    max_gap: int = 3
     seed: int = 20250101
     drop_min_share: float = 0.02
 
@@ -91,12 +95,33 @@ class Prepared:
     imputed: float
 
 
-def fill_gaps(series: pd.Series) -> tuple[pd.Series, float]:
-    """Interpolate inner gaps, drop the ends; return the series and the share of filled points."""
-    inner = series.loc[series.first_valid_index():series.last_valid_index()] if series.notna().any() \
-        else series.iloc[:0]  # fmt: skip
-    missing = float(inner.isna().mean()) if len(inner) else 1.0
-    return inner.interpolate(limit_area="inside"), missing
+def fill_gaps(series: pd.Series, max_gap: int) -> tuple[pd.Series, float]:
+    """Interpolate inner gaps of at most ``max_gap`` points (longer ones stay gaps).
+
+    Returns the series and the share of its points between the first and last value
+    that were filled. Real coverage has holes (days below the index's minimum of scored
+    articles, a narrative with too few stance-bearing members): a short hole is bridged,
+    a long one splits the series, and the tests use the longest unbroken stretch.
+    """
+    missing = series.isna()
+    runs = (missing != missing.shift()).cumsum()
+    run_length = missing.groupby(runs).transform("sum")
+    filled = series.interpolate(limit_area="inside").where(~missing | (run_length <= max_gap))
+    inside = series.first_valid_index(), series.last_valid_index()
+    span = filled.loc[inside[0]:inside[1]] if inside[0] is not None else filled.iloc[:0]
+    share = float(missing.loc[span.index].sum() - span.isna().sum()) / len(span) if len(span) else 0.0
+    return filled, share
+
+
+def longest_run(frame: pd.DataFrame | pd.Series) -> pd.DataFrame | pd.Series:
+    """The longest stretch of consecutive rows without a missing value."""
+    complete = frame.notna().all(axis=1) if isinstance(frame, pd.DataFrame) else frame.notna()
+    if not complete.any():
+        return frame.iloc[:0]
+    runs = (complete != complete.shift()).cumsum()
+    sizes = complete.groupby(runs).sum()
+    best = sizes.idxmax()
+    return frame[(runs == best).to_numpy()]
 
 
 def stationarity(values: np.ndarray, max_lag: int) -> tuple[float, float]:
@@ -120,25 +145,28 @@ def stationarity(values: np.ndarray, max_lag: int) -> tuple[float, float]:
 
 
 def _transform(series: pd.Series, kind: str, transform: str) -> pd.Series:
-    """Apply a named transform ("log", "log_diff", "level", "diff") to a filled series."""
+    """Apply a named transform ("log", "log_diff", "level", "diff"); gaps stay gaps."""
     out = np.log(series.where(series > 0)) if transform.startswith("log") else series
-    return out.diff().dropna() if transform.endswith("diff") else out.dropna()
+    return out.diff() if transform.endswith("diff") else out
 
 
 def prepare(series: pd.Series, kind: str, max_lag: int, alpha: float,
-            transform: str | None = None) -> Prepared:
-    """Make ``series`` stationary (or apply a given ``transform``, as the robustness runs do)."""
-    filled, imputed = fill_gaps(series.astype(float))
+            transform: str | None = None, max_gap: int = 3) -> Prepared:
+    """Make ``series`` stationary (or apply a given ``transform``, as the robustness runs do).
+
+    The tests run on the series' longest unbroken stretch; the values keep their gaps.
+    """
+    filled, imputed = fill_gaps(series.astype(float), max_gap)
     log = "log" if kind == "intensity" else ""
     if transform is not None:
         return Prepared(_transform(filled, kind, transform), transform, math.nan, math.nan, imputed)
     level = _transform(filled, kind, log or "level")
-    adf_p, kpss_p = stationarity(level.to_numpy(), max_lag)
+    adf_p, kpss_p = stationarity(longest_run(level).to_numpy(), max_lag)
     if adf_p < alpha and not kpss_p <= alpha:
         return Prepared(level, log or "level", adf_p, kpss_p, imputed)
     name = f"{log}_diff" if log else "diff"
     diffed = _transform(filled, kind, name)
-    adf_p, kpss_p = stationarity(diffed.to_numpy(), max_lag)
+    adf_p, kpss_p = stationarity(longest_run(diffed).to_numpy(), max_lag)
     return Prepared(diffed, name, adf_p, kpss_p, imputed)
 
 
@@ -210,8 +238,10 @@ def cross_correlation(follower: pd.Series, leader: pd.Series, max_lag: int) -> d
 
 
 def _aligned(a: pd.Series, b: pd.Series) -> pd.DataFrame:
-    """The two series on their common index, rows with a gap dropped."""
-    return pd.concat({"follower": a, "leader": b}, axis=1, join="inner").dropna()
+    """The two series on their common index: their longest stretch without a gap in either."""
+    frame = longest_run(pd.concat({"follower": a, "leader": b}, axis=1, join="inner"))
+    assert isinstance(frame, pd.DataFrame)
+    return frame
 
 
 def pair_test(follower: pd.Series, leader: pd.Series, frequency: str, params: DynamicsParams,
@@ -220,8 +250,10 @@ def pair_test(follower: pd.Series, leader: pd.Series, frequency: str, params: Dy
     frame = _aligned(follower, leader)
     max_lag = params.lag_limit(frequency)
     row: dict[str, Any] = {"n_obs": len(frame)}
+    if len(frame):
+        row.update(pair_start=_day(frame.index[0]), pair_end=_day(frame.index[-1]))
     if len(frame) < max(params.min_length(frequency), 3 * max_lag + 10):
-        row["verdict"] = (f"too short: {len(frame)} {UNIT[frequency]}s in common, "
+        row["verdict"] = (f"too short: {len(frame)} {UNIT[frequency]}s in common without a gap, "
                           f"{max(params.min_length(frequency), 3 * max_lag + 10)} needed")  # fmt: skip
         return row
     if frame["follower"].std() == 0 or frame["leader"].std() == 0:
@@ -243,6 +275,11 @@ def pair_test(follower: pd.Series, leader: pd.Series, frequency: str, params: Dy
         row.update(xcorr_best_lag=best, xcorr_best=positive.get(best) if best is not None else None,
                    xcorr=json.dumps(corr))
     return row
+
+
+def _day(value: Any) -> str:
+    """A day index value as YYYY-MM-DD (other index values as text)."""
+    return value.date().isoformat() if isinstance(value, pd.Timestamp) else str(value)
 
 
 def adjust(pvalues: Sequence[float], method: str) -> list[float]:
@@ -286,7 +323,7 @@ def prepare_panel(panel: pd.DataFrame, kind: str, frequency: str, params: Dynami
     """Every column of ``panel`` made stationary (or with the given transforms)."""
     return {
         name: prepare(panel[name], kind, params.lag_limit(frequency), params.alpha,
-                      None if transforms is None else transforms.get(name))
+                      None if transforms is None else transforms.get(name), params.max_gap)
         for name in panel.columns
     }
 
@@ -313,8 +350,10 @@ def analyse_pairs(
             if leader == follower:
                 continue
             lead = prepared[leader].values
-            if placebo_seed is not None:
-                lead = pd.Series(rng.permutation(lead.to_numpy()), index=lead.index)
+            if placebo_seed is not None:  # shuffle the values, keep the gaps where they are
+                lead = lead.copy()
+                valid = lead.notna().to_numpy()
+                lead.iloc[valid] = rng.permutation(lead.to_numpy(copy=True)[valid])
             fixed = None if lags is None else lags.get((leader, follower))
             if lags is not None and fixed is None:
                 continue
@@ -322,12 +361,7 @@ def analyse_pairs(
                    "leader": leader, "follower": follower,
                    "leader_transform": prepared[leader].transform,
                    "follower_transform": prepared[follower].transform}  # fmt: skip
-            too_filled = [n for n in (leader, follower) if prepared[n].imputed > params.max_imputed]
-            if too_filled:
-                row.update(n_obs=0, verdict=f"too sparse: {', '.join(too_filled)} has more than "
-                           f"{params.max_imputed:.0%} of its {UNIT[frequency]}s missing")  # fmt: skip
-            else:
-                row.update(pair_test(prepared[follower].values, lead, frequency, params, fixed, xcorr=main))
+            row.update(pair_test(prepared[follower].values, lead, frequency, params, fixed, xcorr=main))
             rows.append(row)
     frame = pd.DataFrame(rows, columns=PAIR_COLUMNS)
     if not main:
@@ -353,7 +387,7 @@ def stationarity_rows(prepared: dict[str, Prepared], kind: str, frequency: str) 
         stationary = prep.adf_p < 0.05 and not prep.kpss_p <= 0.05
         rows.append({
             "analysis": "stationarity", "series": kind, "frequency": frequency, "variant": "all",
-            "leader": name, "n_obs": len(prep.values), "leader_transform": prep.transform,
+            "leader": name, "n_obs": len(longest_run(prep.values)), "leader_transform": prep.transform,
             "adf_p": prep.adf_p, "kpss_p": prep.kpss_p,
             "verdict": f"{prep.transform}: ADF p = {prep.adf_p:.3g}, KPSS p = {prep.kpss_p:.3g} "
                        + ("(stationary)" if stationary else "(stationarity doubtful)"),

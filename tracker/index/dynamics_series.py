@@ -1,13 +1,14 @@
 """Narrative series for the dynamics tests, and the whole run (main, robustness, virality), pure.
 
-The main series are the stored index's: intensity is ``index_value`` (uncovered days are
-gaps), net stance is ``net_stance`` (a gap when too few members have a known stance); the
-weekly ones are ``narrative_weekly``'s. Dropping a source cannot reuse the stored index, so
-those variants rebuild intensity from the per-source counts as the index's own ratio of
-observed to expected members, 100 * (members + 0.5) / (expected + 0.5), where expected is
-the sum over the remaining sources of scored articles times the source's usual rate (the
-index without its shrinkage toward the prior), and net stance as the remaining members'
-stance sum over their count.
+Intensity is the index's ratio of observed to expected members on covered days,
+100 * (members + 0.5) / (expected + 0.5), from ``narrative_index.articles`` and
+``expected_articles`` (weekly: ``narrative_weekly``'s): the index without its shrinkage
+toward the prior. The stored ``index_value`` itself is NULL on days with too few expected
+members, which on real feeds is most days of a rare narrative, and the ratio can be
+rebuilt without one source, which the robustness runs need: there expected is the sum
+over the remaining sources of scored articles times the source's usual rate. Net stance
+is ``net_stance`` (a gap when too few members have a known stance), and without a source
+the remaining members' stance sum over their count.
 """
 
 from __future__ import annotations
@@ -44,8 +45,8 @@ STANCE_MIN_ARTICLES = 3
 class DynamicsInputs:
     """The stored tables the run reads (days as Timestamps)."""
 
-    index: pd.DataFrame  # day, narrative_id, covered, index_value, net_stance, spike
-    weekly: pd.DataFrame  # week_end, narrative_id, index_value, net_stance
+    index: pd.DataFrame  # day, narrative_id, covered, index_value, articles, expected_articles, net_stance, spike
+    weekly: pd.DataFrame  # week_end, narrative_id, articles, expected_articles, net_stance
     members: pd.DataFrame  # narrative_id, day, feed_id, articles, stance_sum, stance_articles
     sources: pd.DataFrame  # day, feed_id, scored_articles
     rates: pd.DataFrame  # narrative_id, feed_id, rate
@@ -57,14 +58,22 @@ def main_panels(inputs: DynamicsInputs, narratives: Sequence[str]) -> dict[tuple
     """(series, frequency) -> a day- or week-indexed frame with one column per narrative."""
     daily = inputs.index[inputs.index["narrative_id"].isin(narratives)]
     covered = daily[daily["covered"].astype(bool)]
+    covered = covered.assign(ratio=ratio(covered["articles"], covered["expected_articles"]))
+    weeks = inputs.weekly.assign(ratio=ratio(inputs.weekly["articles"], inputs.weekly["expected_articles"]))
     out = {}
-    for series, column in (("intensity", "index_value"), ("stance", "net_stance")):
+    for series, column in (("intensity", "ratio"), ("stance", "net_stance")):
         out[(series, "daily")] = _full_days(covered.pivot(index="day", columns="narrative_id", values=column),
                                             narratives)  # fmt: skip
-        weekly = inputs.weekly[inputs.weekly["narrative_id"].isin(narratives)]
+        weekly = weeks[weeks["narrative_id"].isin(narratives)]
         wide = weekly.pivot(index="week_end", columns="narrative_id", values=column)
-        out[(series, "weekly")] = wide.reindex(columns=list(narratives)).sort_index().astype(float)
+        out[(series, "weekly")] = _full_weeks(wide.reindex(columns=list(narratives)).astype(float))
     return out
+
+
+def ratio(articles: pd.Series, expected: pd.Series) -> pd.Series:
+    """100 * (members + 0.5) / (expected + 0.5); missing where nothing was expected."""
+    articles, expected = articles.astype(float), expected.astype(float)
+    return (100 * (articles + 0.5) / (expected + 0.5)).where(expected > 0)
 
 
 def _full_days(frame: pd.DataFrame, narratives: Sequence[str]) -> pd.DataFrame:
@@ -75,9 +84,20 @@ def _full_days(frame: pd.DataFrame, narratives: Sequence[str]) -> pd.DataFrame:
     return frame.reindex(pd.date_range(frame.index.min(), frame.index.max(), freq="D"))
 
 
-def dropped_panels(inputs: DynamicsInputs, narratives: Sequence[str], feed_id: str,
-                   days: pd.DatetimeIndex) -> dict[tuple[str, str], pd.DataFrame]:
-    """The four panels rebuilt from the per-source counts without ``feed_id``."""
+def _full_weeks(frame: pd.DataFrame) -> pd.DataFrame:
+    """Every week between the first and last (a week without a row is a gap)."""
+    if frame.empty:
+        return frame
+    return frame.reindex(pd.date_range(frame.index.min(), frame.index.max(), freq="7D"))
+
+
+def dropped_panels(inputs: DynamicsInputs, narratives: Sequence[str], feed_id: str, days: pd.DatetimeIndex,
+                   shape: dict[tuple[str, str], pd.DataFrame]) -> dict[tuple[str, str], pd.DataFrame]:
+    """The four panels rebuilt from the per-source counts without ``feed_id``.
+
+    Only the index's covered days count (``days``); the panels are laid on the main
+    panels' days and weeks.
+    """
     members = inputs.members[(inputs.members["feed_id"].astype(str) != feed_id)
                              & inputs.members["narrative_id"].isin(narratives)]
     sources = inputs.sources[inputs.sources["feed_id"].astype(str) != feed_id]
@@ -88,19 +108,17 @@ def dropped_panels(inputs: DynamicsInputs, narratives: Sequence[str], feed_id: s
         key = "day" if frequency == "daily" else "week"
         m = members.assign(week=members["day"].dt.to_period("W-SUN").dt.end_time.dt.normalize())
         e = exposure.assign(week=exposure["day"].dt.to_period("W-SUN").dt.end_time.dt.normalize())
-        if frequency == "daily":
-            m, e = m[m["day"].isin(days)], e[e["day"].isin(days)]
+        m, e = m[m["day"].isin(days)], e[e["day"].isin(days)]
         counts = m.groupby([key, "narrative_id"])[["articles", "stance_sum", "stance_articles"]].sum()
         expected = e.groupby([key, "narrative_id"])["expected"].sum()
         both = pd.concat([counts, expected], axis=1).fillna({"articles": 0, "stance_sum": 0, "stance_articles": 0})
         both = both[both["expected"] > 0]
-        intensity = (100 * (both["articles"] + 0.5) / (both["expected"] + 0.5)).unstack("narrative_id")
+        intensity = ratio(both["articles"], both["expected"]).unstack("narrative_id")
         stance = (both["stance_sum"] / both["stance_articles"]).where(
             both["stance_articles"] >= STANCE_MIN_ARTICLES).unstack("narrative_id")
         for series, frame in (("intensity", intensity), ("stance", stance)):
             frame = frame.reindex(columns=list(narratives)).astype(float)
-            out[(series, frequency)] = (_full_days(frame, narratives).reindex(days) if frequency == "daily"
-                                        else frame.sort_index())  # fmt: skip
+            out[(series, frequency)] = frame.reindex(shape[(series, frequency)].index)
     return out
 
 
@@ -144,9 +162,10 @@ def _compute(inputs: DynamicsInputs, narratives: list[str], params: DynamicsPara
                                               series, frequency, params, variant=name, lags=lags))  # fmt: skip
             variants.append(analyse_pairs(prepared, series, frequency, params, variant="placebo", lags=lags,
                                           placebo_seed=params.seed))  # fmt: skip
-    days = panels[("intensity", "daily")].index
+    covered = inputs.index[inputs.index["covered"].astype(bool)]["day"].unique()
     for feed in droppable_sources(inputs, narratives, params.drop_min_share):
-        for (series, frequency), panel in dropped_panels(inputs, narratives, feed, pd.DatetimeIndex(days)).items():
+        for (series, frequency), panel in dropped_panels(inputs, narratives, feed, pd.DatetimeIndex(covered),
+                                                         panels).items():
             transforms, lags = plans[(series, frequency)]
             if lags:
                 variants.append(analyse_pairs(prepare_panel(panel, series, frequency, params, transforms),

@@ -39,11 +39,13 @@ def _days(frame: pd.DataFrame, *columns: str) -> pd.DataFrame:
 def load_inputs(conn: sqlite3.Connection, since: str | None = None) -> DynamicsInputs:
     """The stored index, weeks and per-source counts (from ``since`` on) as the run takes them."""
     since = since or ""
-    index = _frame(conn, "SELECT day, narrative_id, covered, index_value, net_stance, spike FROM narrative_index "
-                   "WHERE day >= ? ORDER BY day", ["day", "narrative_id", "covered", "index_value",
-                                                   "net_stance", "spike"], (since,))  # fmt: skip
-    weekly = _frame(conn, "SELECT week_end, narrative_id, index_value, net_stance FROM narrative_weekly "
-                    "WHERE week_start >= ?", ["week_end", "narrative_id", "index_value", "net_stance"], (since,))
+    index = _frame(conn, "SELECT day, narrative_id, covered, index_value, articles, expected_articles, net_stance, "
+                   "spike FROM narrative_index WHERE day >= ? ORDER BY day",
+                   ["day", "narrative_id", "covered", "index_value", "articles", "expected_articles", "net_stance",
+                    "spike"], (since,))  # fmt: skip
+    weekly = _frame(conn, "SELECT week_end, narrative_id, articles, expected_articles, net_stance "
+                    "FROM narrative_weekly WHERE week_start >= ? AND covered_days > 0",
+                    ["week_end", "narrative_id", "articles", "expected_articles", "net_stance"], (since,))
     members = _frame(conn, "SELECT narrative_id, day, feed_id, articles, stance_sum, stance_articles "
                      "FROM narrative_source_daily WHERE day >= ?",
                      ["narrative_id", "day", "feed_id", "articles", "stance_sum", "stance_articles"], (since,))
