@@ -311,7 +311,7 @@ def verdict(row: dict[str, Any], labels: dict[str, str], alpha: float, pairs: in
         return str(row.get("verdict") or "not tested")
     lead, follow = labels.get(row["leader"], row["leader"]), labels.get(row["follower"], row["follower"])
     what = f"{row['series']} of {follow}" if row["series"] == "stance" else follow
-    p = f"p = {row['p_adjusted']:.3g} ({correction} over {pairs} pairs; raw {row['p_value']:.3g})"
+    p = f"p = {row['p_adjusted']:.3g} ({correction} over {pairs} pairs, raw {row['p_value']:.3g})"
     if row["p_adjusted"] < alpha:
         sign = "up" if row["direction"] > 0 else "down"
         return f"{lead} leads {what} {_lag_words(row, row['frequency'])} (pushes it {sign}), {p}"

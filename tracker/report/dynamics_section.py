@@ -79,7 +79,7 @@ def lag_chart(pairs: Sequence[dict[str, Any]], labels: dict[str, str], *, width:
         x=alt.X("lag:Q", title="Lag (positive: the first story leads), days or weeks"),
         y=alt.Y("corr:Q", title="Cross-correlation"),
         color=alt.Color("pair:N", title="Pair", scale=alt.Scale(range=list(PALETTE)),
-                        legend=alt.Legend(orient="bottom", columns=1)),
+                        legend=alt.Legend(orient="bottom", columns=1, labelLimit=0)),
         tooltip=["pair:N", "lag:Q", "corr:Q"],
     )
     rules = alt.Chart(alt.Data(values=[{"y": band}, {"y": -band}, {"y": 0.0}])).mark_rule(
