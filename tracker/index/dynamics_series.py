@@ -181,9 +181,10 @@ def _compute(inputs: DynamicsInputs, narratives: list[str], params: DynamicsPara
 
 
 def _daily(index: pd.DataFrame, narratives: Sequence[str]) -> pd.DataFrame:
-    """The index rows of the narratives, uncovered days without a value."""
+    """The narratives' daily intensity (the ratio) as ``index_value``, uncovered days without one."""
     rows = index[index["narrative_id"].isin(narratives)]
-    return rows.assign(index_value=rows["index_value"].where(rows["covered"].astype(bool), math.nan))
+    value = ratio(rows["articles"], rows["expected_articles"])
+    return rows.assign(index_value=value.where(rows["covered"].astype(bool), math.nan))
 
 
 def focus_rows(rows: pd.DataFrame, pairs: Sequence[tuple[str, str]]) -> pd.DataFrame:
