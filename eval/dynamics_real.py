@@ -55,8 +55,9 @@ def main() -> None:
                f"computed {rows['computed_at'].iloc[0]}.")
     out.append("")
     main_rows = rows[(rows["analysis"] == "granger") & (rows["variant"] == "all")]
-    out += ["| link | series | n | lag order | lead at | p (raw) | p (corrected) | verdict |",
-            "|---|---|---:|---:|---|---:|---:|---|"]
+    out += ["| link | series | n | stretch | lag order | lead at | p (raw) | p (corrected) | lead? |",
+            "|---|---|---:|---|---:|---|---:|---:|---|"]
+    untested = []
     for leader, follower in FOCUS:
         for series, frequency in COLUMNS:
             pick = main_rows[(main_rows["leader"] == leader) & (main_rows["follower"] == follower)
@@ -64,13 +65,20 @@ def main() -> None:
             if pick.empty:
                 continue
             r = pick.iloc[0]
+            if not r["n_obs"]:
+                untested.append(f"{labels.get(leader, leader)} -> {labels.get(follower, follower)} "
+                                f"({series}, {frequency}): {r['verdict']}")
+                continue
             low, high = r["lag_low"], r["lag_high"]
             at = "-" if missing(low) else f"{int(low)}" if low == high else f"{int(low)}-{int(high)}"
             lag = "-" if r["lag"] != r["lag"] or r["lag"] is None else str(int(r["lag"]))
+            lead = "too short" if missing(r["p_value"]) else "yes" if r["significant"] == 1 else "no"
             out.append(f"| {labels.get(leader, leader)} -> {labels.get(follower, follower)} | {series}, {frequency} "
-                       f"| {r['n_obs']} | {lag} | {at} | {fmt_p(r['p_value'])} | {fmt_p(r['p_adjusted'])} "
-                       f"| {r['verdict']} |")
+                       f"| {r['n_obs']} | {r['pair_start']}..{r['pair_end']} | {lag} | {at} | {fmt_p(r['p_value'])} "
+                       f"| {fmt_p(r['p_adjusted'])} | {lead} |")
     out.append("")
+    if untested:
+        out += ["Not tested (no values or too short):", ""] + [f"- {u}" for u in untested] + [""]
     out.append("Robustness of the two links (raw p-value of the same test with the main run's transforms "
                "and lag order; a lead holds at p < alpha; the placebo pairs the follower with a shuffled copy "
                "of the leader and should not hold):")
@@ -78,7 +86,7 @@ def main() -> None:
     variants = rows[rows["analysis"] == "granger"]
     short = {"ai_productivity": "AI", "fed_easing_liquidity": "Fed", "crypto_legitimacy": "crypto"}
     header = ["variant"] + [f"{short.get(a, a)} -> {short.get(b, b)} {s} {f}" for a, b in FOCUS[:2] for s, f in COLUMNS]
-    out += ["| " + " | ".join(header) + " |", "|---" + "|---:" * (len(header) - 1) + "|"]
+    table = []
     names = ["all", "first_half", "second_half", "placebo",
              *sorted({v for v in variants["variant"] if v.startswith("drop:")}, key=lambda v: feeds.get(v, v))]
     for name in names:
@@ -91,7 +99,10 @@ def main() -> None:
         shown = f"drop {feeds.get(name, name)}" if name.startswith("drop:") else name.replace("_", " ")
         if name == "all":
             shown = "main (all sources, whole period)"
-        out.append(f"| {shown} | " + " | ".join(cells) + " |")
+        table.append([shown, *cells])
+    keep = [0] + [i for i in range(1, len(header)) if any(row[i] != "-" for row in table)]
+    out += ["| " + " | ".join(header[i] for i in keep) + " |", "|---" + "|---:" * (len(keep) - 1) + "|"]
+    out += ["| " + " | ".join(row[i] for i in keep) + " |" for row in table]
     out.append("")
     others = main_rows[(main_rows["significant"] == 1)
                        & ~main_rows.apply(lambda r: (r["leader"], r["follower"]) in FOCUS, axis=1)]

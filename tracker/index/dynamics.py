@@ -252,6 +252,9 @@ def pair_test(follower: pd.Series, leader: pd.Series, frequency: str, params: Dy
     row: dict[str, Any] = {"n_obs": len(frame)}
     if len(frame):
         row.update(pair_start=_day(frame.index[0]), pair_end=_day(frame.index[-1]))
+    if not len(frame):
+        row["verdict"] = f"not tested: no {UNIT[frequency]} where both series have a value"
+        return row
     if len(frame) < max(params.min_length(frequency), 3 * max_lag + 10):
         row["verdict"] = (f"too short: {len(frame)} {UNIT[frequency]}s in common without a gap, "
                           f"{max(params.min_length(frequency), 3 * max_lag + 10)} needed")  # fmt: skip
