@@ -37,6 +37,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--db", required=True)
     parser.add_argument("--note", default="")
+    parser.add_argument("--three", help="JSON of `tracker dynamics --json` on the question's three narratives")
     args = parser.parse_args()
     conn = sqlite3.connect(f"file:{args.db}?mode=ro", uri=True)
     rows = pd.read_sql_query("SELECT * FROM narrative_dynamics ORDER BY id", conn)
@@ -79,6 +80,16 @@ def main() -> None:
     out.append("")
     if untested:
         out += ["Not tested (no values or too short):", ""] + [f"- {u}" for u in untested] + [""]
+    if args.three:
+        with open(args.three, encoding="utf-8") as handle:
+            three = json.load(handle)
+        out += [f"The same tests on the question's three narratives alone ({len(three['verdicts']) // 4} ordered "
+                "pairs to correct over instead of "
+                f"{len(main_rows) // 4}):", ""]
+        for v in three["verdicts"]:
+            if (v["leader"], v["follower"]) in FOCUS[:2] and v["p_value"] is not None:
+                out.append(f"- {v['series']}, {v['frequency']}: {v['verdict']}")
+        out.append("")
     out.append("Robustness of the two links (raw p-value of the same test with the main run's transforms "
                "and lag order; a lead holds at p < alpha; the placebo pairs the follower with a shuffled copy "
                "of the leader and should not hold):")
