@@ -56,6 +56,25 @@ def main() -> None:
                f"computed {rows['computed_at'].iloc[0]}.")
     out.append("")
     main_rows = rows[(rows["analysis"] == "granger") & (rows["variant"] == "all")]
+    out.append("**What the data says** (all narratives tested, corrected over every ordered pair):")
+    out.append("")
+    for leader, follower in FOCUS:
+        links = main_rows[(main_rows["leader"] == leader) & (main_rows["follower"] == follower)
+                          & main_rows["p_value"].notna()]
+        name = f"{labels.get(leader, leader)} -> {labels.get(follower, follower)}"
+        if links.empty:
+            out.append(f"- {name}: not testable on this database.")
+            continue
+        leads = links[links["significant"] == 1]
+        if len(leads):
+            out += [f"- {name}: lead found ({r['series']}, {r['frequency']}): {r['verdict']}."
+                    for r in leads.to_dict("records")]
+            continue
+        best = links.sort_values("p_value").iloc[0]
+        out.append(f"- {name}: no lead in the {len(links)} series tested (smallest: {best['series']}, "
+                   f"{best['frequency']}, raw p = {fmt_p(best['p_value'])}, corrected "
+                   f"{fmt_p(best['p_adjusted'])}).")
+    out.append("")
     out += ["| link | series | n | stretch | lag order | lead at | p (raw) | p (corrected) | lead? |",
             "|---|---|---:|---|---:|---|---:|---:|---|"]
     untested = []
