@@ -412,6 +412,56 @@ def validate_command(ctx: click.Context, events_path: Path | None, out_dir: Path
                + f" listed with their headlines. Wrote {path}")
 
 
+@cli.command("dynamics")
+@click.option("--narratives", help="Comma-separated narrative ids or labels (default: every indexed one).")
+@click.option("--since", help="First day of the series (YYYY-MM-DD; default: the whole index).")
+@click.option("--max-lag", type=click.IntRange(min=1, max=60), default=14, show_default=True,
+              help="Largest daily lag tried (weekly: --max-lag-weeks).")
+@click.option("--max-lag-weeks", type=click.IntRange(min=1, max=12), default=4, show_default=True,
+              help="Largest weekly lag tried.")
+@click.option("--ic", type=click.Choice(["aic", "bic", "hqic"]), default="aic", show_default=True,
+              help="Information criterion choosing the lag order.")
+@click.option("--alpha", type=FiniteFloat(min=0.0001, max=0.5), default=0.05, show_default=True,
+              help="Level of the corrected p-value a lead needs.")
+@click.option("--correction", type=click.Choice(["holm", "fdr_bh"]), default="holm", show_default=True,
+              help="Correction over the ordered pairs (Holm, or Benjamini-Hochberg).")
+@click.option("--seed", type=int, default=20250101, show_default=True, help="Seed of the placebo shuffle.")
+@click.option("--wait", type=FiniteFloat(min=0), default=0.0, show_default=True,
+              help="Seconds to wait for another tracker process to release the database.")
+@click.option("--json", "as_json", is_flag=True, help="Print the verdicts and virality as JSON.")
+@click.pass_context
+@handle_errors
+def dynamics_command(ctx: click.Context, narratives: str | None, since: str | None, max_lag: int,
+                     max_lag_weeks: int, ic: str, alpha: float, correction: str, seed: int, wait: float,
+                     as_json: bool) -> None:
+    """Does one story lead another? Granger tests, cross-correlations, robustness and virality.
+
+    Stores every row in the narrative_dynamics table; see README, "Narrative dynamics".
+    """
+    from dataclasses import asdict
+
+    from tracker.index.dynamics import DynamicsParams
+    from tracker.pipeline import run_dynamics
+
+    params = DynamicsParams(max_lag=max_lag, max_lag_weekly=max_lag_weeks, ic=ic, alpha=alpha,
+                            correction=correction, seed=seed)
+    wanted = [n for n in (narratives or "").split(",") if n.strip()] or None
+    summary = run_dynamics(get_settings(ctx), params, narratives=wanted, since=since, wait=wait)
+    if as_json:
+        click.echo(json.dumps(asdict(summary), indent=1, default=str))
+        return
+    click.echo(f"Dynamics of {len(summary.narratives)} narratives over {summary.first_day}..{summary.last_day}: "
+               f"{summary.rows} rows stored in narrative_dynamics.")
+    for row in summary.verdicts:
+        if row["significant"]:
+            click.echo(f"  [{row['series']}, {row['frequency']}] {row['verdict']}")
+    leads = sum(1 for r in summary.verdicts if r["significant"])
+    click.echo(f"{plural(leads, 'lead')} found among {len(summary.verdicts)} pair tests "
+               f"({params.correction}-corrected, alpha {params.alpha:g}).")
+    for row in summary.virality:
+        click.echo(f"  virality: {row['verdict']}")
+
+
 @cli.command("report")
 @click.option("--week", help="ISO week YYYY-Www (default: the last complete week).")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),

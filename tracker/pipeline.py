@@ -26,6 +26,8 @@ from tracker.ingest.store import abort_unfinished_runs
 if TYPE_CHECKING:
     from tracker.enrich.ray_engine import RayOptions
     from tracker.enrich.runner import EnrichSummary
+    from tracker.index.dynamics import DynamicsParams
+    from tracker.index.dynamics_store import DynamicsSummary
     from tracker.index.store import IndexSummary
     from tracker.index.validate import Validation
     from tracker.learn.discover import DiscoverParams
@@ -140,6 +142,16 @@ def run_validate(settings: Settings, *, events_path: Path | None = None, null_da
         raise TrackerError(f"Cannot write the summary into {settings.report_dir}: {exc}. "
                            "Choose another --out directory.") from None
     return result, path
+
+
+def run_dynamics(settings: Settings, params: DynamicsParams, *, narratives: list[str] | None = None,
+                 since: str | None = None, wait: float = 0.0) -> DynamicsSummary:
+    """Test how the narratives' series lead one another; store the rows under the write lock."""
+    from tracker.index.dynamics_store import build_dynamics
+
+    check_tracker_database(settings.db_path, allow_new=False)
+    with locked_db(settings, wait=wait) as db:
+        return build_dynamics(db.conn, params, narratives=narratives, since=since)
 
 
 def run_stories(settings: Settings, *, full: bool = False, threshold: float | None = None,

@@ -698,6 +698,53 @@ CREATE INDEX idx_articles_day_coverage ON articles(day, feed_id, duplicate_of, c
 """
 
 
+#: Narrative dynamics (issue 20): one row per test of a run of ``tracker dynamics`` (pair
+#: tests, their robustness variants, stationarity tests, virality), replaced whole by the
+#: next run (derived data), with the run's parameters and the index's model versions.
+M0090_NARRATIVE_DYNAMICS = """
+CREATE TABLE narrative_dynamics (
+    id INTEGER PRIMARY KEY,
+    analysis TEXT NOT NULL,
+    series TEXT NOT NULL,
+    frequency TEXT NOT NULL,
+    variant TEXT NOT NULL,
+    leader TEXT NOT NULL,
+    follower TEXT,
+    n_obs INTEGER,
+    pair_start TEXT,
+    pair_end TEXT,
+    leader_transform TEXT,
+    follower_transform TEXT,
+    lag INTEGER,
+    lag_low INTEGER,
+    lag_high INTEGER,
+    direction REAL,
+    f_stat REAL,
+    p_value REAL,
+    p_adjusted REAL,
+    significant INTEGER,
+    xcorr_best_lag INTEGER,
+    xcorr_best REAL,
+    xcorr TEXT,
+    robustness TEXT,
+    adf_p REAL,
+    kpss_p REAL,
+    episodes INTEGER,
+    spread_1d REAL,
+    spread_3d REAL,
+    spread_7d REAL,
+    half_life_days REAL,
+    verdict TEXT,
+    first_day TEXT,
+    last_day TEXT,
+    params TEXT NOT NULL,
+    model_version TEXT,
+    computed_at TEXT NOT NULL
+);
+CREATE INDEX idx_narrative_dynamics_pair ON narrative_dynamics(analysis, variant, leader, follower);
+"""
+
+
 MIGRATIONS: list[Migration] = [
     ("0001_ingest", M0001_INGEST),
     ("0002_articles_fts", M0002_ARTICLES_FTS),
@@ -717,4 +764,5 @@ MIGRATIONS: list[Migration] = [
     ("0040_index_counts", M0040_INDEX_COUNTS),
     ("0052_entity_daily", M0052_ENTITY_DAILY),
     ("0053_serving_order", M0053_SERVING_ORDER),
+    ("0090_narrative_dynamics", M0090_NARRATIVE_DYNAMICS),
 ]

@@ -4,5 +4,7 @@ Counts of scored and member articles per source and day go in; out come the cove
 table, each source's usual rate, the daily index with its interval, surprise, spikes and
 net stance, the weekly table with movers (``compute``/``model``, pure; ``store`` reads the
 counts and writes every figure in one transaction; ``params`` the remembered parameters),
-and the event study of ``tracker validate`` (``events``, ``study``, ``validate``).
+the event study of ``tracker validate`` (``events``, ``study``, ``validate``), and the
+narrative dynamics of ``tracker dynamics``: Granger leads, robustness and virality
+(``dynamics``, ``dynamics_series``, ``virality``, pure; ``dynamics_store``).
 """
