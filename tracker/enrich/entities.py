@@ -273,6 +273,10 @@ class GazetteerMatcher:
             entity = resolve(candidates, text, c0, c1, sentence, ner_confirmed=False)
             if entity is None:
                 continue
+            if end - start > 1 and doc[start].lower_ == "the":
+                start += 1  # "The Information" -> "Information": names are labelled without "the"
+            if start > 0 and doc[start - 1].text == "$" and doc[start - 1].idx + 1 == doc[start].idx:
+                start -= 1  # "$ADA": a cashtag is one name with its sign, as "$MELANIA"
             if entity.type not in NON_ORG_TYPES:
                 while (
                     end < len(doc) and doc[end].lower_ in CORPORATE_SUFFIXES
@@ -320,7 +324,10 @@ class EntityTagger:
                 self._exact.setdefault(form, []).append((entity, amb))
                 if len(self.nlp.make_doc(form)) > 1:
                     self._folded.setdefault(alias_key(form), []).append((entity, amb))
-                elif form[:1].isupper():
+                elif form[:1].isupper() and not amb:
+                    # An ambiguous alias ("Target", "Next") needs evidence: in a Title-Case
+                    # headline the re-casing decides its case like any word's, so NER
+                    # confirms it only where the summary or its rarity says it is a name.
                     keep.add(form)
                     if entity.type == "place":
                         places.add(form)
@@ -400,7 +407,7 @@ class EntityTagger:
         not_entities = self.gazetteer.not_entities
         for ent in ner:
             label = ent.label_
-            if _overlaps(ent.start, ent.end, taken):
+            if _overlaps(ent.start, ent.end, taken) or _is_dateline(tagged, ent.start_char, ent.end_char):
                 continue
             span = trim_span(ent)
             if span is None:
@@ -523,17 +530,46 @@ def _link_names(doc: Doc, found: list[Found]) -> list[Found]:
 
 
 def _drop_parenthesised_tickers(doc: Doc, found: list[Found]) -> list[Found]:
-    """A symbol in brackets right after its own name ("Polygon (POL)") repeats the name; an
-    acronym after an organisation's full name ("Federal Bureau of Investigation (FBI)")
-    is kept, as readers count it."""
+    """A symbol in brackets right after its own name ("Polygon (POL)", "Heartflow (HTFL)",
+    "BAT (BTI)") repeats the name; an acronym after an organisation's full name ("Federal
+    Bureau of Investigation (FBI)", "Contemporary Amperex Technology Ltd (CATL)") is kept,
+    as readers count it."""
     out: list[Found] = []
     for a, b, entity, label in found:
-        if (
-            out and entity is not None and a >= 1 and b < len(doc)
-            and doc[a - 1].text == "(" and doc[b].text == ")"
-            and out[-1][2] is entity and out[-1][1] == a - 1
-            and (entity.type == "crypto_asset" or doc[a:b].text in entity.tickers)
-        ):
-            continue
+        bracketed = (
+            out and a >= 1 and b < len(doc) and doc[a - 1].text == "(" and doc[b].text == ")"
+            and out[-1][1] == a - 1
+        )
+        if bracketed:
+            prev_a, prev_b, prev_entity, _ = out[-1]
+            symbol = doc[a:b].text
+            if entity is not None and out[-1][2] is entity and (
+                entity.type == "crypto_asset" or symbol in entity.tickers
+            ):
+                continue
+            if prev_entity is not None and symbol in prev_entity.tickers:
+                continue
+            if entity is None and b - a == 1 and _looks_like_ticker(symbol, doc[prev_a:prev_b]):
+                continue
         out.append((a, b, entity, label))
     return out
+
+
+def _looks_like_ticker(symbol: str, name: Span) -> bool:
+    """An all-capital symbol after a short name that starts with its letter but is not the
+    name's initials ("Heartflow (HTFL)"; not "Federal Bureau of Investigation (FBI)")."""
+    letters = symbol.replace(".", "")
+    if not (2 <= len(letters) <= 5 and letters.isalpha() and letters.isupper()):
+        return False
+    initials = "".join(t.text[0] for t in name if t.text[:1].isupper())
+    return len(name) <= 3 and letters[0] == name.text[:1].upper() and letters != initials
+
+
+def _is_dateline(text: str, start: int, end: int) -> bool:
+    """An all-capital word group opening a paragraph before a comma is a dateline
+    ("ESSEN, Germany, March 12 (Reuters) -"), a place the wire puts first, not a name."""
+    span = text[start:end]
+    return (
+        len(span) >= 3 and span.isupper() and text[end : end + 1] == ","
+        and (start == 0 or text[start - 1] == "\n")
+    )

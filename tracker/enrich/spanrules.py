@@ -36,6 +36,7 @@ PERSON_TITLES: frozenset[str] = frozenset(
         "commissioner", "mr", "mr.", "ms", "ms.", "mrs", "mrs.", "dr", "dr.", "sir", "dame",
         "analyst", "economist", "strategist", "investor", "billionaire", "boss", "deputy",
         "former", "ex", "incoming", "outgoing", "acting", "interim", "lawmaker", "candidate",
+        "ayatollah", "supreme", "leader",
     }
 )
 #: What may be dropped from the start of an ORG span: titles that never begin an
