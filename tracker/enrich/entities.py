@@ -409,6 +409,11 @@ class EntityTagger:
             label = ent.label_
             if _overlaps(ent.start, ent.end, taken) or _is_dateline(tagged, ent.start_char, ent.end_char):
                 continue
+            if tagged[ent.start_char] in _OPENING_QUOTES:
+                continue  # "‘How Africa Works’": a quoted title is a work, not a name
+            parts = _COMPOUND_SPLIT.split(ent.text)
+            if len(parts) > 1 and all(p in self.places for p in parts):
+                continue  # "U.S.-U.K.": places joined, not an organisation
             span = trim_span(ent)
             if span is None:
                 continue
@@ -478,6 +483,8 @@ class EntityTagger:
         )
 
 
+_OPENING_QUOTES = frozenset("‘“\"'«")
+_COMPOUND_SPLIT = re.compile(r"[-–/]")
 #: NER labels of names (a place inside one is part of the name).
 _NAME_LABELS = frozenset({"ORG", "FAC", "PRODUCT", "WORK_OF_ART", "EVENT", "LAW"})
 _PLACE_TYPES = frozenset({"place", "region"})

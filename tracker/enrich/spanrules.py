@@ -23,6 +23,8 @@ from bisect import bisect_right
 from collections.abc import Collection
 from typing import TYPE_CHECKING
 
+from tracker.enrich.textprep import is_common
+
 if TYPE_CHECKING:
     from spacy.tokens import Doc
 
@@ -109,7 +111,7 @@ def is_junk(doc: Doc, start: int, end: int, common: Collection[str]) -> bool:
         return True  # a military operation is an event
     if end - start == 1:
         token = doc[start]
-        return token.text[:1].isupper() and token.text[1:].islower() and token.lower_ in common
+        return token.text[:1].isupper() and token.text[1:].islower() and is_common(token.lower_, common)
     return all(t.is_punct or (t.lower_ in common and not t.text.isupper()) for t in doc[start:end])
 
 
