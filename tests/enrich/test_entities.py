@@ -204,7 +204,28 @@ def test_version_names_model_and_gazetteer_and_is_stable(stage: EntityStage) -> 
 
 
 def test_pipeline_is_ner_only_with_rule_sentences() -> None:
-    assert load_nlp().pipe_names == ["sentencizer", "tracker_newline_sentences", "ner"]
+    assert load_nlp().pipe_names == ["tracker_sentences", "ner"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "", ".", "a", "\n", "end\n", "\n\nlead", "x\n\n\ny",
+        "Zorblax Capital cuts jobs. Shares fell 3%!\n\nThe firm said so... Analysts disagreed?? ok",
+        "Acme Corp. (ACME) rose.\nBeta Inc said: \"fine.\" Then it fell.\n",
+        "Q3 results: $1.2bn. U.S. sales up 4%; EU flat.  \n  Outlook cut!",
+    ],
+)
+def test_rule_sentences_equal_spacy_sentencizer_plus_line_breaks(text: str) -> None:
+    from spacy.attrs import SENT_START
+    from spacy.pipeline import Sentencizer
+
+    from tracker.enrich.nlp import RuleSentences, newline_sentences
+
+    nlp = load_nlp()
+    reference = newline_sentences(Sentencizer()(nlp.make_doc(text)))
+    fast = RuleSentences(nlp)(nlp.make_doc(text))
+    assert fast.to_array([SENT_START]).tolist() == reference.to_array([SENT_START]).tolist()
 
 
 def test_missing_model_is_a_model_error_with_the_install_command() -> None:
