@@ -405,6 +405,7 @@ class EntityTagger:
         ]
         taken = [(s.start, s.end) for s in gazetteer_spans]
         not_entities = self.gazetteer.not_entities
+        head_end = tagged.find("\n") if "\n" in tagged else len(tagged)
         for ent in ner:
             label = ent.label_
             if _overlaps(ent.start, ent.end, taken) or _is_dateline(tagged, ent.start_char, ent.end_char):
@@ -414,6 +415,8 @@ class EntityTagger:
             parts = _COMPOUND_SPLIT.split(ent.text)
             if len(parts) > 1 and all(p in self.places for p in parts):
                 continue  # "U.S.-U.K.": places joined, not an organisation
+            if prep.title_case and self._place_and_word(ent, tagged, head_end):
+                continue
             span = trim_span(ent)
             if span is None:
                 continue
@@ -447,6 +450,14 @@ class EntityTagger:
             bounds = [prep.offset(s) for s, _ in sentences] + [len(prep.original)]
             sentences = list(pairwise(bounds))
         return TaggedText(prep.original, mentions, sentences, figures)
+
+    def _place_and_word(self, ent: Span, text: str, head_end: int) -> bool:
+        """A Title-Case headline's "China Exults" / "Texas Wildcatter": a place and one word
+        the body never writes as a name, unless the word heads organisation names."""
+        if ent.end_char > head_end or len(ent) != 2 or ent[0].text not in self.places:
+            return False
+        word = ent[1].text
+        return word.lower() not in ORG_HEADS and word not in text[head_end:]
 
     def _gazetteer_spans(
         self, doc: Doc, prep: Prepared, sentences: Sequence[tuple[int, int]]
@@ -483,6 +494,15 @@ class EntityTagger:
         )
 
 
+#: Last words of organisation names built on a place ("Arizona Senate", "Texas Instruments").
+ORG_HEADS: frozenset[str] = frozenset(
+    {"senate", "house", "assembly", "parliament", "congress", "court", "bank", "banks", "ministry",
+     "government", "police", "army", "navy", "airlines", "airways", "air", "telecom", "energy",
+     "power", "steel", "motors", "railways", "post", "times", "daily", "news", "instruments",
+     "petroleum", "oil", "gas", "mobile", "university", "council", "commission", "party",
+     "exchange", "stock", "fund", "holdings", "group", "guard", "authority", "agency", "fc",
+     "electric", "insurance", "capital", "securities", "development", "trust"}
+)
 _OPENING_QUOTES = frozenset("‘“\"'«")
 _COMPOUND_SPLIT = re.compile(r"[-–/]")
 #: NER labels of names (a place inside one is part of the name).
