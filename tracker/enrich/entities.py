@@ -32,8 +32,11 @@ from typing import TYPE_CHECKING, Any
 from tracker.enrich.gazetteer import PERSON_TYPES, GazEntity, Gazetteer, alias_key
 from tracker.enrich.nlp import MODEL_PACKAGES, load_nlp, model_info
 from tracker.enrich.spanrules import (
+    ORG_HEADS,
     descriptor_names,
+    is_dateline,
     is_junk,
+    looks_like_ticker,
     split_possessive,
     strip_leading,
 )
@@ -408,7 +411,7 @@ class EntityTagger:
         head_end = tagged.find("\n") if "\n" in tagged else len(tagged)
         for ent in ner:
             label = ent.label_
-            if _overlaps(ent.start, ent.end, taken) or _is_dateline(tagged, ent.start_char, ent.end_char):
+            if _overlaps(ent.start, ent.end, taken) or is_dateline(tagged, ent.start_char, ent.end_char):
                 continue
             if tagged[ent.start_char] in _OPENING_QUOTES:
                 continue  # "‘How Africa Works’": a quoted title is a work, not a name
@@ -494,15 +497,6 @@ class EntityTagger:
         )
 
 
-#: Last words of organisation names built on a place ("Arizona Senate", "Texas Instruments").
-ORG_HEADS: frozenset[str] = frozenset(
-    {"senate", "house", "assembly", "parliament", "congress", "court", "bank", "banks", "ministry",
-     "government", "police", "army", "navy", "airlines", "airways", "air", "telecom", "energy",
-     "power", "steel", "motors", "railways", "post", "times", "daily", "news", "instruments",
-     "petroleum", "oil", "gas", "mobile", "university", "council", "commission", "party",
-     "exchange", "stock", "fund", "holdings", "group", "guard", "authority", "agency", "fc",
-     "electric", "insurance", "capital", "securities", "development", "trust"}
-)
 _OPENING_QUOTES = frozenset("‘“\"'«")
 _COMPOUND_SPLIT = re.compile(r"[-–/]")
 #: NER labels of names (a place inside one is part of the name).
@@ -576,27 +570,7 @@ def _drop_parenthesised_tickers(doc: Doc, found: list[Found]) -> list[Found]:
                 continue
             if prev_entity is not None and symbol in prev_entity.tickers:
                 continue
-            if entity is None and b - a == 1 and _looks_like_ticker(symbol, doc[prev_a:prev_b]):
+            if entity is None and b - a == 1 and looks_like_ticker(symbol, doc[prev_a:prev_b]):
                 continue
         out.append((a, b, entity, label))
     return out
-
-
-def _looks_like_ticker(symbol: str, name: Span) -> bool:
-    """An all-capital symbol after a short name that starts with its letter but is not the
-    name's initials ("Heartflow (HTFL)"; not "Federal Bureau of Investigation (FBI)")."""
-    letters = symbol.replace(".", "")
-    if not (2 <= len(letters) <= 5 and letters.isalpha() and letters.isupper()):
-        return False
-    initials = "".join(t.text[0] for t in name if t.text[:1].isupper())
-    return len(name) <= 3 and letters[0] == name.text[:1].upper() and letters != initials
-
-
-def _is_dateline(text: str, start: int, end: int) -> bool:
-    """An all-capital word group opening a paragraph before a comma is a dateline
-    ("ESSEN, Germany, March 12 (Reuters) -"), a place the wire puts first, not a name."""
-    span = text[start:end]
-    return (
-        len(span) >= 3 and span.isupper() and text[end : end + 1] == ","
-        and (start == 0 or text[start - 1] == "\n")
-    )

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING
 from tracker.enrich.textprep import is_common
 
 if TYPE_CHECKING:
-    from spacy.tokens import Doc
+    from spacy.tokens import Doc, Span
 
 #: Job titles dropped from the start of a PERSON span ("President Donald Trump").
 PERSON_TITLES: frozenset[str] = frozenset(
@@ -181,3 +181,34 @@ def descriptor_names(
             found.append((i + 1, j, label))
         done = j - 1
     return found
+
+
+#: Last words of organisation names built on a place ("Arizona Senate", "Texas Instruments").
+ORG_HEADS: frozenset[str] = frozenset(
+    {"senate", "house", "assembly", "parliament", "congress", "court", "bank", "banks", "ministry",
+     "government", "police", "army", "navy", "airlines", "airways", "air", "telecom", "energy",
+     "power", "steel", "motors", "railways", "post", "times", "daily", "news", "instruments",
+     "petroleum", "oil", "gas", "mobile", "university", "council", "commission", "party",
+     "exchange", "stock", "fund", "holdings", "group", "guard", "authority", "agency", "fc",
+     "electric", "insurance", "capital", "securities", "development", "trust"}
+)
+
+
+def looks_like_ticker(symbol: str, name: Span) -> bool:
+    """An all-capital symbol after a short name that starts with its letter but is not the
+    name's initials ("Heartflow (HTFL)"; not "Federal Bureau of Investigation (FBI)")."""
+    letters = symbol.replace(".", "")
+    if not (2 <= len(letters) <= 5 and letters.isalpha() and letters.isupper()):
+        return False
+    initials = "".join(t.text[0] for t in name if t.text[:1].isupper())
+    return len(name) <= 3 and letters[0] == name.text[:1].upper() and letters != initials
+
+
+def is_dateline(text: str, start: int, end: int) -> bool:
+    """An all-capital word group opening a paragraph before a comma is a dateline
+    ("ESSEN, Germany, March 12 (Reuters) -"), a place the wire puts first, not a name."""
+    span = text[start:end]
+    return (
+        len(span) >= 3 and span.isupper() and text[end : end + 1] == ","
+        and (start == 0 or text[start - 1] == "\n")
+    )
