@@ -469,13 +469,19 @@ class EntityTagger:
         (a Title-Case headline keeps "Best Buy" and "Fed" for the matcher)."""
         if not prep.title_case or prep.cased is None:
             return self.matcher(doc, prep.text, sentences)
-        cased = self.nlp.make_doc(prep.cased)
+        # Only the headline was re-cased: tokenize just it as written (the body is the
+        # same in both texts, so its matches come from the Doc NER saw).
+        head_end = prep.cased.find("\n")
+        head_end = len(prep.cased) if head_end < 0 else head_end
+        cased = self.nlp.make_doc(prep.cased[:head_end])
         spans = []
         for g in self.matcher(cased, prep.cased, sentences):
             span = doc.char_span(g.start_char, g.end_char, label=g.label_, kb_id=g.kb_id_,
                                  alignment_mode="expand")
             if span is not None:
                 spans.append(span)
+        if head_end < len(prep.cased):
+            spans += [g for g in self.matcher(doc, prep.text, sentences) if g.start_char > head_end]
         return spans
 
     def _mention(
