@@ -32,7 +32,7 @@ summary). What is scored (see ``eval/labels/ENTITIES.md`` for the labelling rule
 
 Usage (from the repository root; develop on ``dev``, report ``test`` once):
 
-    .venv/bin/python eval/entities_eval.py [--split dev|test|all] [--json] [--errors]
+    .venv/bin/python eval/entities_eval.py [--split dev|dev2|dev+dev2|test|all] [--json] [--errors]
 
 ``--errors`` prints every false positive and false negative WITH its text: it is for
 reading on the terminal only, never for committing (the texts are the publishers').
@@ -160,7 +160,8 @@ class Scores:
 def load_items(labels: Path, data: Path, split: str) -> list[Item]:
     """Labelled items of a split with their texts rebuilt from the shared data."""
     rows = [json.loads(line) for line in labels.read_text(encoding="utf-8").splitlines() if line.strip()]
-    rows = [r for r in rows if split == "all" or r["split"] == split]
+    wanted = {"dev+dev2": {"dev", "dev2"}}.get(split, {split})
+    rows = [r for r in rows if split == "all" or r["split"] in wanted]
     texts: dict[tuple[str, str], tuple[str, str]] = {}
     for source in sorted({r["source"] for r in rows}):
         for _, row in load(data, [source]):
@@ -353,7 +354,7 @@ def _errors(item: Item, gold: list[Span], pred: list[Span], gaz: Any, names: dic
 def main(argv: list[str] | None = None) -> int:
     """Command-line entry point: print (or dump as JSON) the scores of one split."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--split", choices=("dev", "test", "all"), default="dev")
+    parser.add_argument("--split", choices=("dev", "dev2", "dev+dev2", "test", "all"), default="dev")
     parser.add_argument("--labels", type=Path, default=LABELS)
     parser.add_argument("--data", type=Path, default=default_data())
     parser.add_argument("--json", action="store_true", help="print the scores as JSON")

@@ -36,6 +36,10 @@ DATA = REPO.parent / "shared" / "data"
 OUT = Path("/work/scratch/entities/items.jsonl")
 
 SEED = 20260822
+#: Round 2 (issue 19): a fresh development set drawn with its own seed, half the quotas,
+#: excluding every item of the first 400 (and near-duplicates of their titles).
+DEV2_SEED = 20261202
+DEV2_SPLIT = "dev2"
 MAX_SUMMARY_CHARS = 600
 MIN_TEXT_CHARS = 30
 NEAR_DUP_JACCARD = 0.7
@@ -166,7 +170,8 @@ def check(labels: Path, data: Path) -> int:
             errors += 1
             continue
         text, title_case = got
-        if title_case != r["title_case"] or split_of(r["key"]) != r["split"]:
+        want_split = r["split"] if r["split"] == DEV2_SPLIT else split_of(r["key"])
+        if title_case != r["title_case"] or want_split != r["split"]:
             print(f"title_case/split mismatch: {r['key']}")
             errors += 1
         for m in r["mentions"] + r.get("ignore", []):
@@ -188,12 +193,26 @@ def load(data: Path, files: list[str]) -> list[tuple[str, dict[str, Any]]]:
     return rows
 
 
-def sample(data: Path) -> list[dict[str, Any]]:
+def sample(data: Path, seed: int = SEED, exclude: Path | None = None, split: str | None = None,
+           scale: float = 1.0) -> list[dict[str, Any]]:
+    """Draw the items stratum by stratum; ``exclude`` (a labels file) removes its items and their near-duplicates.
+
+    ``split`` forces one split name on every item (``dev2``); ``scale`` multiplies every quota.
+    """
     out: list[dict[str, Any]] = []
     seen: list[frozenset[str]] = []
-    for stratum, files, quota in STRATA:
+    excluded: set[tuple[str, str]] = set()
+    if exclude is not None:
+        old = [json.loads(line) for line in exclude.read_text(encoding="utf-8").splitlines() if line.strip()]
+        excluded = {(r["source"], r["key"]) for r in old}
+        for source in sorted({r["source"] for r in old}):
+            for _, row in load(data, [source]):
+                if (source, item_key(row) or "") in excluded:
+                    seen.append(title_tokens(row.get("title")))
+    for stratum, files, full_quota in STRATA:
+        quota = max(1, round(full_quota * scale))
         rows = load(data, files)
-        rng = random.Random(f"{SEED}:{stratum}")
+        rng = random.Random(f"{seed}:{stratum}")
         order = list(range(len(rows)))
         rng.shuffle(order)
         taken = 0
@@ -202,7 +221,7 @@ def sample(data: Path) -> list[dict[str, Any]]:
                 break
             source, row = rows[i]
             key = item_key(row)
-            if not key:
+            if not key or (source, key) in excluded:
                 continue
             text = item_text(row.get("title"), row.get("summary"))
             if len(text.replace("\n\n", "", 1)) < MIN_TEXT_CHARS:
@@ -216,7 +235,7 @@ def sample(data: Path) -> list[dict[str, Any]]:
                     "source": source,
                     "key": key,
                     "stratum": stratum,
-                    "split": split_of(key),
+                    "split": split or split_of(key),
                     "title_case": is_title_case(row.get("title")),
                     "text": text,
                 }
@@ -225,7 +244,7 @@ def sample(data: Path) -> list[dict[str, Any]]:
         if taken < quota:
             raise SystemExit(f"{stratum}: only {taken} of {quota} items")
     n_tc = sum(r["title_case"] for r in out)
-    if n_tc < MIN_TITLE_CASE_ITEMS:
+    if n_tc < MIN_TITLE_CASE_ITEMS * scale:
         raise SystemExit(f"only {n_tc} Title-Case items (< {MIN_TITLE_CASE_ITEMS})")
     return out
 
@@ -235,20 +254,26 @@ def main() -> None:
     ap.add_argument("--data", type=Path, default=DATA)
     ap.add_argument("--out", type=Path, default=OUT)
     ap.add_argument("--check", type=Path, metavar="LABELS", help="verify the spans of a labels file and exit")
+    ap.add_argument("--dev2", action="store_true",
+                    help=f"draw the round-2 development set: seed {DEV2_SEED}, half the quotas, split "
+                         f"{DEV2_SPLIT!r}, excluding the items of eval/labels/entities.jsonl")
     args = ap.parse_args()
     if args.check:
         raise SystemExit(1 if check(args.check, args.data) else 0)
     out_path: Path = args.out.resolve()
     if REPO in out_path.parents:
         raise SystemExit("--out must be outside the repository (the texts are the publishers')")
-    items = sample(args.data)
+    if args.dev2:
+        items = sample(args.data, DEV2_SEED, REPO / "eval" / "labels" / "entities.jsonl", DEV2_SPLIT, 0.5)
+    else:
+        items = sample(args.data)
     out_path.parent.mkdir(parents=True, exist_ok=True)
     with out_path.open("w", encoding="utf-8") as fh:
         for r in items:
             fh.write(json.dumps(r, ensure_ascii=False) + "\n")
-    n_dev = sum(r["split"] == "dev" for r in items)
+    splits = {s: sum(r["split"] == s for r in items) for s in sorted({r["split"] for r in items})}
     n_tc = sum(r["title_case"] for r in items)
-    print(f"{len(items)} items ({n_dev} dev, {len(items) - n_dev} test), {n_tc} Title-Case -> {out_path}")
+    print(f"{len(items)} items {splits}, {n_tc} Title-Case -> {out_path}")
 
 
 if __name__ == "__main__":

@@ -204,7 +204,28 @@ def test_version_names_model_and_gazetteer_and_is_stable(stage: EntityStage) -> 
 
 
 def test_pipeline_is_ner_only_with_rule_sentences() -> None:
-    assert load_nlp().pipe_names == ["sentencizer", "tracker_newline_sentences", "ner"]
+    assert load_nlp().pipe_names == ["tracker_sentences", "ner"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "", ".", "a", "\n", "end\n", "\n\nlead", "x\n\n\ny",
+        "Zorblax Capital cuts jobs. Shares fell 3%!\n\nThe firm said so... Analysts disagreed?? ok",
+        "Acme Corp. (ACME) rose.\nBeta Inc said: \"fine.\" Then it fell.\n",
+        "Q3 results: $1.2bn. U.S. sales up 4%; EU flat.  \n  Outlook cut!",
+    ],
+)
+def test_rule_sentences_equal_spacy_sentencizer_plus_line_breaks(text: str) -> None:
+    from spacy.attrs import SENT_START
+    from spacy.pipeline import Sentencizer
+
+    from tracker.enrich.nlp import RuleSentences, newline_sentences
+
+    nlp = load_nlp()
+    reference = newline_sentences(Sentencizer()(nlp.make_doc(text)))
+    fast = RuleSentences(nlp)(nlp.make_doc(text))
+    assert fast.to_array([SENT_START]).tolist() == reference.to_array([SENT_START]).tolist()
 
 
 def test_missing_model_is_a_model_error_with_the_install_command() -> None:
@@ -321,3 +342,38 @@ def test_a_ticker_in_brackets_after_its_name_is_not_a_second_mention(stage: Enti
 def test_an_excluded_alias_is_no_mention_even_when_ner_tags_it(stage: EntityStage) -> None:
     found = ids(stage, "Strategy bought bitcoin; Treasury yields rose as investors sold Treasurys.")
     assert not any(t.startswith("Treasury") for t, _ in found)
+
+
+def test_gazetteer_spans_drop_a_leading_the_and_keep_a_cashtag_sign(stage: EntityStage) -> None:
+    text = "Traders piled into $ADA after The Information reported the listing."
+    found = {(m.text, m.entity_id) for m in analyse(stage, text).mentions}
+    assert ("$ADA", "cardano") in found
+    assert ("Information", "the_information") in found
+
+
+def test_ambiguous_one_word_aliases_are_not_kept_capitalised_in_title_case_headlines(
+    stage: EntityStage,
+) -> None:
+    keep = stage.tagger.keep
+    assert "Fed" in keep and "Apple" in keep  # plain aliases stay as written
+    assert "Target" not in keep and "Next" not in keep  # ambiguous ones need evidence
+
+
+def test_brackets_after_a_short_name_hold_a_ticker_not_an_acronym() -> None:
+    from tracker.enrich.spanrules import looks_like_ticker
+
+    nlp = load_nlp()
+    doc = nlp.make_doc("Zorblax Labs (ZRBX) and Federal Bureau of Investigation (FBI)")
+    assert looks_like_ticker("ZRBX", doc[0:2])
+    assert not looks_like_ticker("FBI", doc[5:9])  # the name's initials: a real acronym
+    assert not looks_like_ticker("QX", doc[0:2])  # does not start with the name's letter
+
+
+def test_wire_datelines_are_not_names() -> None:
+    from tracker.enrich.spanrules import is_dateline
+
+    text = "Headline\nFOOBURG, Germany, March 3 (Reuters) - FOOBURG, a town"
+    start = text.index("FOOBURG")
+    assert is_dateline(text, start, start + 7)
+    later = text.index("FOOBURG", start + 1)
+    assert not is_dateline(text, later, later + 7)  # not at a paragraph start

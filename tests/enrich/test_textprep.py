@@ -75,3 +75,12 @@ def test_prepare_only_recases_title_case_headlines() -> None:
     assert prep.cased == text and len(prep.text) == len(text)
     plain = "Fed holds rates steady as inflation cools\n\nThe Fed ..."
     assert prepare(plain, COMMON).text == plain
+
+
+def test_rare_inflections_of_common_words_count_as_common() -> None:
+    from tracker.enrich.textprep import is_common
+
+    assert is_common("languishes", {"languish"}) and is_common("calmed", {"calm"})
+    assert not is_common("woods", {"wood"})  # too short to trust a stripped suffix
+    assert not is_common("zorblaxes", {"zorbla"})  # "es" strips to a word not in the table
+    assert not is_common("zorblaxes", set())

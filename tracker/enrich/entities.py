@@ -32,8 +32,11 @@ from typing import TYPE_CHECKING, Any
 from tracker.enrich.gazetteer import PERSON_TYPES, GazEntity, Gazetteer, alias_key
 from tracker.enrich.nlp import MODEL_PACKAGES, load_nlp, model_info
 from tracker.enrich.spanrules import (
+    ORG_HEADS,
     descriptor_names,
+    is_dateline,
     is_junk,
+    looks_like_ticker,
     split_possessive,
     strip_leading,
 )
@@ -273,6 +276,10 @@ class GazetteerMatcher:
             entity = resolve(candidates, text, c0, c1, sentence, ner_confirmed=False)
             if entity is None:
                 continue
+            if end - start > 1 and doc[start].lower_ == "the":
+                start += 1  # "The Information" -> "Information": names are labelled without "the"
+            if start > 0 and doc[start - 1].text == "$" and doc[start - 1].idx + 1 == doc[start].idx:
+                start -= 1  # "$ADA": a cashtag is one name with its sign, as "$MELANIA"
             if entity.type not in NON_ORG_TYPES:
                 while (
                     end < len(doc) and doc[end].lower_ in CORPORATE_SUFFIXES
@@ -320,7 +327,10 @@ class EntityTagger:
                 self._exact.setdefault(form, []).append((entity, amb))
                 if len(self.nlp.make_doc(form)) > 1:
                     self._folded.setdefault(alias_key(form), []).append((entity, amb))
-                elif form[:1].isupper():
+                elif form[:1].isupper() and not amb:
+                    # An ambiguous alias ("Target", "Next") needs evidence: in a Title-Case
+                    # headline the re-casing decides its case like any word's, so NER
+                    # confirms it only where the summary or its rarity says it is a name.
                     keep.add(form)
                     if entity.type == "place":
                         places.add(form)
@@ -398,9 +408,17 @@ class EntityTagger:
         ]
         taken = [(s.start, s.end) for s in gazetteer_spans]
         not_entities = self.gazetteer.not_entities
+        head_end = tagged.find("\n") if "\n" in tagged else len(tagged)
         for ent in ner:
             label = ent.label_
-            if _overlaps(ent.start, ent.end, taken):
+            if _overlaps(ent.start, ent.end, taken) or is_dateline(tagged, ent.start_char, ent.end_char):
+                continue
+            if tagged[ent.start_char] in _OPENING_QUOTES:
+                continue  # "‘How Africa Works’": a quoted title is a work, not a name
+            parts = _COMPOUND_SPLIT.split(ent.text)
+            if len(parts) > 1 and all(p in self.places for p in parts):
+                continue  # "U.S.-U.K.": places joined, not an organisation
+            if prep.title_case and self._place_and_word(ent, tagged, head_end):
                 continue
             span = trim_span(ent)
             if span is None:
@@ -436,6 +454,14 @@ class EntityTagger:
             sentences = list(pairwise(bounds))
         return TaggedText(prep.original, mentions, sentences, figures)
 
+    def _place_and_word(self, ent: Span, text: str, head_end: int) -> bool:
+        """A Title-Case headline's "China Exults" / "Texas Wildcatter": a place and one word
+        the body never writes as a name, unless the word heads organisation names."""
+        if ent.end_char > head_end or len(ent) != 2 or ent[0].text not in self.places:
+            return False
+        word = ent[1].text
+        return word.lower() not in ORG_HEADS and word not in text[head_end:]
+
     def _gazetteer_spans(
         self, doc: Doc, prep: Prepared, sentences: Sequence[tuple[int, int]]
     ) -> list[Span]:
@@ -443,13 +469,19 @@ class EntityTagger:
         (a Title-Case headline keeps "Best Buy" and "Fed" for the matcher)."""
         if not prep.title_case or prep.cased is None:
             return self.matcher(doc, prep.text, sentences)
-        cased = self.nlp.make_doc(prep.cased)
+        # Only the headline was re-cased: tokenize just it as written (the body is the
+        # same in both texts, so its matches come from the Doc NER saw).
+        head_end = prep.cased.find("\n")
+        head_end = len(prep.cased) if head_end < 0 else head_end
+        cased = self.nlp.make_doc(prep.cased[:head_end])
         spans = []
         for g in self.matcher(cased, prep.cased, sentences):
             span = doc.char_span(g.start_char, g.end_char, label=g.label_, kb_id=g.kb_id_,
                                  alignment_mode="expand")
             if span is not None:
                 spans.append(span)
+        if head_end < len(prep.cased):
+            spans += [g for g in self.matcher(doc, prep.text, sentences) if g.start_char > head_end]
         return spans
 
     def _mention(
@@ -471,6 +503,8 @@ class EntityTagger:
         )
 
 
+_OPENING_QUOTES = frozenset("‘“\"'«")
+_COMPOUND_SPLIT = re.compile(r"[-–/]")
 #: NER labels of names (a place inside one is part of the name).
 _NAME_LABELS = frozenset({"ORG", "FAC", "PRODUCT", "WORK_OF_ART", "EVENT", "LAW"})
 _PLACE_TYPES = frozenset({"place", "region"})
@@ -523,17 +557,26 @@ def _link_names(doc: Doc, found: list[Found]) -> list[Found]:
 
 
 def _drop_parenthesised_tickers(doc: Doc, found: list[Found]) -> list[Found]:
-    """A symbol in brackets right after its own name ("Polygon (POL)") repeats the name; an
-    acronym after an organisation's full name ("Federal Bureau of Investigation (FBI)")
-    is kept, as readers count it."""
+    """A symbol in brackets right after its own name ("Polygon (POL)", "Heartflow (HTFL)",
+    "BAT (BTI)") repeats the name; an acronym after an organisation's full name ("Federal
+    Bureau of Investigation (FBI)", "Contemporary Amperex Technology Ltd (CATL)") is kept,
+    as readers count it."""
     out: list[Found] = []
     for a, b, entity, label in found:
-        if (
-            out and entity is not None and a >= 1 and b < len(doc)
-            and doc[a - 1].text == "(" and doc[b].text == ")"
-            and out[-1][2] is entity and out[-1][1] == a - 1
-            and (entity.type == "crypto_asset" or doc[a:b].text in entity.tickers)
-        ):
-            continue
+        bracketed = (
+            out and a >= 1 and b < len(doc) and doc[a - 1].text == "(" and doc[b].text == ")"
+            and out[-1][1] == a - 1
+        )
+        if bracketed:
+            prev_a, prev_b, prev_entity, _ = out[-1]
+            symbol = doc[a:b].text
+            if entity is not None and out[-1][2] is entity and (
+                entity.type == "crypto_asset" or symbol in entity.tickers
+            ):
+                continue
+            if prev_entity is not None and symbol in prev_entity.tickers:
+                continue
+            if entity is None and b - a == 1 and looks_like_ticker(symbol, doc[prev_a:prev_b]):
+                continue
         out.append((a, b, entity, label))
     return out

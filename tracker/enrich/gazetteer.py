@@ -278,6 +278,8 @@ class GazEntity:
     def surface_forms(self) -> tuple[str, ...]:
         """The name and every alias that always links (the name too unless listed ambiguous)."""
         forms = (self.name, *self.aliases)
+        # Feeds write apostrophes both ways ("Moody's", "Moody’s"): list each form once, match both.
+        forms = tuple(v for f in forms for v in (f, f.replace("'", "’")))
         return tuple(f for f in dict.fromkeys(forms) if f not in self.ambiguous_aliases)
 
     @property

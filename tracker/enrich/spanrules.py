@@ -23,8 +23,10 @@ from bisect import bisect_right
 from collections.abc import Collection
 from typing import TYPE_CHECKING
 
+from tracker.enrich.textprep import is_common
+
 if TYPE_CHECKING:
-    from spacy.tokens import Doc
+    from spacy.tokens import Doc, Span
 
 #: Job titles dropped from the start of a PERSON span ("President Donald Trump").
 PERSON_TITLES: frozenset[str] = frozenset(
@@ -36,6 +38,7 @@ PERSON_TITLES: frozenset[str] = frozenset(
         "commissioner", "mr", "mr.", "ms", "ms.", "mrs", "mrs.", "dr", "dr.", "sir", "dame",
         "analyst", "economist", "strategist", "investor", "billionaire", "boss", "deputy",
         "former", "ex", "incoming", "outgoing", "acting", "interim", "lawmaker", "candidate",
+        "ayatollah", "supreme", "leader",
     }
 )
 #: What may be dropped from the start of an ORG span: titles that never begin an
@@ -108,7 +111,7 @@ def is_junk(doc: Doc, start: int, end: int, common: Collection[str]) -> bool:
         return True  # a military operation is an event
     if end - start == 1:
         token = doc[start]
-        return token.text[:1].isupper() and token.text[1:].islower() and token.lower_ in common
+        return token.text[:1].isupper() and token.text[1:].islower() and is_common(token.lower_, common)
     return all(t.is_punct or (t.lower_ in common and not t.text.isupper()) for t in doc[start:end])
 
 
@@ -178,3 +181,34 @@ def descriptor_names(
             found.append((i + 1, j, label))
         done = j - 1
     return found
+
+
+#: Last words of organisation names built on a place ("Arizona Senate", "Texas Instruments").
+ORG_HEADS: frozenset[str] = frozenset(
+    {"senate", "house", "assembly", "parliament", "congress", "court", "bank", "banks", "ministry",
+     "government", "police", "army", "navy", "airlines", "airways", "air", "telecom", "energy",
+     "power", "steel", "motors", "railways", "post", "times", "daily", "news", "instruments",
+     "petroleum", "oil", "gas", "mobile", "university", "council", "commission", "party",
+     "exchange", "stock", "fund", "holdings", "group", "guard", "authority", "agency", "fc",
+     "electric", "insurance", "capital", "securities", "development", "trust"}
+)
+
+
+def looks_like_ticker(symbol: str, name: Span) -> bool:
+    """An all-capital symbol after a short name that starts with its letter but is not the
+    name's initials ("Heartflow (HTFL)"; not "Federal Bureau of Investigation (FBI)")."""
+    letters = symbol.replace(".", "")
+    if not (2 <= len(letters) <= 5 and letters.isalpha() and letters.isupper()):
+        return False
+    initials = "".join(t.text[0] for t in name if t.text[:1].isupper())
+    return len(name) <= 3 and letters[0] == name.text[:1].upper() and letters != initials
+
+
+def is_dateline(text: str, start: int, end: int) -> bool:
+    """An all-capital word group opening a paragraph before a comma is a dateline
+    ("ESSEN, Germany, March 12 (Reuters) -"), a place the wire puts first, not a name."""
+    span = text[start:end]
+    return (
+        len(span) >= 3 and span.isupper() and text[end : end + 1] == ","
+        and (start == 0 or text[start - 1] == "\n")
+    )

@@ -143,7 +143,7 @@ def recase_title(title: str, body: str, common: Collection[str], keep: Collectio
         lower = base.lower()
         if base in body_capital or base in keep:
             continue
-        if lower in body_lower or (lower in common and base not in body_capital):
+        if lower in body_lower or (is_common(lower, common) and base not in body_capital):
             new = lower + word[len(base):]
             if len(new) == len(word):
                 out.append(title[last : m.start()])
@@ -153,6 +153,20 @@ def recase_title(title: str, body: str, common: Collection[str], keep: Collectio
         return title
     out.append(title[last:])
     return "".join(out)
+
+
+#: Inflections tried when a word itself is too rare for the table ("Languishes" -> languish).
+_INFLECTIONS = ("es", "s", "ed", "d", "ing")
+
+
+def is_common(word: str, common: Collection[str]) -> bool:
+    """Whether news writes ``word`` (lower case) in lower case, directly or as an inflection
+    of a common word: rare verb forms in headlines ("Calms", "Languishes") are not names."""
+    if word in common:
+        return True
+    return len(word) > 5 and any(
+        word.endswith(suffix) and word[: -len(suffix)] in common for suffix in _INFLECTIONS
+    )
 
 
 def _capitalised_inside(body: str) -> set[str]:
