@@ -631,6 +631,36 @@ CREATE INDEX idx_mentions_linked ON mentions(article_id, entity_id) WHERE entity
 """
 
 
+#: Alerts (issue 16): each new significant spike recorded once, and every delivery attempt
+#: per channel (atom, webhook, email) with its outcome, so nothing is sent twice and
+#: failures are visible.
+M0100_ALERTS = """
+CREATE TABLE alerts (
+    id INTEGER PRIMARY KEY,
+    narrative_id TEXT NOT NULL REFERENCES narratives(id),
+    day TEXT NOT NULL,
+    title TEXT NOT NULL,
+    summary TEXT NOT NULL,
+    link TEXT,
+    payload TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    UNIQUE (narrative_id, day)
+);
+CREATE INDEX idx_alerts_created ON alerts(created_at, id);
+CREATE TABLE alert_deliveries (
+    id INTEGER PRIMARY KEY,
+    alert_id INTEGER NOT NULL REFERENCES alerts(id),
+    channel TEXT NOT NULL,
+    target TEXT NOT NULL,
+    status TEXT NOT NULL,
+    attempts INTEGER NOT NULL,
+    error TEXT,
+    at TEXT NOT NULL
+);
+CREATE INDEX idx_alert_deliveries_alert ON alert_deliveries(alert_id, channel, status);
+"""
+
+
 MIGRATIONS: list[Migration] = [
     ("0001_ingest", M0001_INGEST),
     ("0002_articles_fts", M0002_ARTICLES_FTS),
@@ -648,4 +678,5 @@ MIGRATIONS: list[Migration] = [
     ("0081_story_clusters", M0081_STORY_CLUSTERS),
     ("0030_narrative_stance", M0030_NARRATIVE_STANCE),
     ("0040_index_counts", M0040_INDEX_COUNTS),
+    ("0100_alerts", M0100_ALERTS),
 ]
