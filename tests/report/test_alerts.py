@@ -33,12 +33,7 @@ def store(tmp_path: Path) -> Iterator[tuple[sqlite_utils.Database, dict[str, int
     path = tmp_path / "tracker.db"
     db = open_db(path)
     ids = build_store(db.conn)
-    # a1 and a2 (two outlets, 2026-11-18) are one story; a3 stands alone.
-    db.conn.execute("INSERT INTO story_clusters (id, first_day, last_day, articles, sources, "
-                    "representative_id, title, version, updated_at) VALUES "
-                    "(1, '2026-11-18', '2026-11-18', 2, 2, ?, 't', 'v', 'now')", (ids["a1"],))
-    db.conn.executemany("INSERT INTO story_articles (article_id, cluster_id) VALUES (?, 1)",
-                        [(ids["a1"],), (ids["a2"],)])
+    # build_store puts a1 and a2 (two outlets, 2026-11-18) in one story cluster.
     db.conn.commit()
     yield db, ids, path
     db.conn.close()
