@@ -24,8 +24,8 @@ from tracker.base.db import open_db
 from tracker.base.settings import load_settings
 from tracker.cli import cli
 from tracker.report.data import ReportData, centrality, format_amount, safe_url
-from tracker.report.lead import summary_lines
 from tracker.report.gather import gather_report
+from tracker.report.lead import summary_lines
 from tracker.report.render import md_escape, render_html, render_markdown, render_queries
 from tracker.report.weeks import ReportError, Week, default_week, parse_week
 from tracker.report.write import write_report
@@ -362,7 +362,9 @@ def test_representatives_by_centrality_then_score(
     assert data.embedding_model == "test-emb"
 
 
-def test_stories_weekly_figures_and_validation(data: ReportData, store: tuple[sqlite_utils.Database, dict[str, int], Path]) -> None:
+def test_stories_weekly_figures_and_validation(
+    data: ReportData, store: tuple[sqlite_utils.Database, dict[str, int], Path]
+) -> None:
     ids = store[1]
     crypto = next(n for n in data.narratives if n.id == "crypto")
     # The a1+a2 cluster spans two outlets: the biggest story, shown by its best-scoring member.
