@@ -68,11 +68,12 @@ def move_sentence(n: NarrativeReport, data: ReportData) -> str:
     assert w is not None
     p = f"p = {w.change_p:.2g}" if w.change_p is not None else "p n/a"
     expected = f" against {fmt_num(w.expected)} expected at the base rate" if w.expected is not None else ""
+    spikes = f" Spike days: {', '.join(n.spike_days)}." if n.spike_days else ""
     return (
         f"{n.label} {w.direction}: weekly index {fmt_num(w.index_value, 0)}"
         f"{_interval(n, data.interval)} against {fmt_num(w.prev_index, 0)} the week before "
         f"({p}, significant at {data.mover_p:g}); {_plural(w.articles, 'member article')} in "
-        f"{_plural(w.member_sources, 'source')}{expected}.{stance_phrase(n)}"
+        f"{_plural(w.member_sources, 'source')}{expected}.{spikes}{stance_phrase(n)}"
     )
 
 
@@ -103,7 +104,7 @@ def steady_line(data: ReportData) -> str | None:
         return None
     parts = [f"{n.label} (index {fmt_num(n.weekly.index_value, 0) if n.weekly else 'n/a'}"
              f"{_interval(n, data.interval)} against {fmt_num(n.weekly.prev_index, 0) if n.weekly else 'n/a'}; "
-             f"{_plural(n.articles, 'article')})" for n in steady]
+             f"{_plural(n.weekly.articles if n.weekly else n.articles, 'article')})" for n in steady]
     return ("No significant change (the index's weekly test, p above "
             f"{data.mover_p:g} or too few articles): " + "; ".join(parts) + ".")
 
