@@ -217,3 +217,23 @@ def test_cli_alerts(store: tuple[sqlite_utils.Database, dict[str, int], Path], t
     cfg.write_text("smtp_port: 0\n")
     bad = runner.invoke(cli, ["--db", str(store[2]), "alerts", "--config", str(cfg)])
     assert bad.exit_code == 2 and "smtp_port" in bad.output
+
+
+def test_tracker_serve_serves_the_feed(store: tuple[sqlite_utils.Database, dict[str, int], Path],
+                                       tmp_path: Path) -> None:
+    import asyncio
+
+    from tracker.serve.server import build_datasette
+
+    run_alerts(load_settings(env={}, db_path=store[2]),
+               AlertConfig(feed_path=tmp_path / "a.atom", lookback_days=7))
+    store[0].conn.commit()
+    ds = build_datasette(store[2])
+    resp = asyncio.run(ds.client.get("/-/alerts.atom"))
+    assert resp.status_code == 200 and resp.headers["content-type"].startswith("application/atom+xml")
+    root = ET.fromstring(resp.text)
+    assert len(root.findall(f"{A}entry")) == 2
+    # The served feed and the written file list the same alerts.
+    written = ET.parse(tmp_path / "a.atom").getroot()
+    assert [e.findtext(f"{A}id") for e in root.iter(f"{A}entry")] == [
+        e.findtext(f"{A}id") for e in written.iter(f"{A}entry")]

@@ -511,14 +511,16 @@ def test_summary_sentences(data: ReportData) -> None:
     assert lines[1] == (
         "Crypto legitimacy rose: weekly index 150 (90% interval 120-185) against 100 the week "
         "before (p = 0.002, significant at 0.01); 14 member articles in 2 sources against 9.3 "
-        "expected at the base rate. Spike days: 2026-11-18, 2026-11-19. Net stance +0.40 over 3 articles with a stance, last week +0.10."
+        "expected at the base rate. Spike days: 2026-11-18, 2026-11-19. Net stance +0.40 over 3 "
+        "articles with a stance, last week +0.10."
     )
     assert lines[2].startswith("Stories behind it: " + SCRIPT_TITLE)
     assert "(Alpha News, 2026-11-18; 2 articles in 2 outlets)" in lines[2]
     assert lines[3].startswith("Entities: Coinbase (5 member articles, 1 the week before)")
     # AI's fall has p = 0.2: no "fell", it is listed as steady with its interval.
     assert not any("AI productivity fell" in x for x in lines)
-    assert any(x.startswith("No significant change") and "AI productivity (index 120 (90% interval 90-150) against 160; 3 articles)" in x
+    steady = "AI productivity (index 120 (90% interval 90-150) against 160; 3 articles)"
+    assert any(x.startswith("No significant change") and steady in x
                for x in lines)
     assert any(FED_LABEL in x and "No weekly figures" in x for x in lines)
     assert any("1 feed(s) with failed fetches, 1 silent feed(s), 1 low-volume day(s)" in x for x in lines)

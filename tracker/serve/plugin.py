@@ -33,6 +33,7 @@ from markupsafe import Markup, escape
 
 from tracker.base.resources import packaged
 from tracker.report.charts import INDEX_TITLE, Point, Series, line_chart, series_colours, to_svg
+from tracker.serve.alerts_feed import alerts_atom
 
 log = logging.getLogger(__name__)
 
@@ -420,7 +421,8 @@ async def _static(request: Any) -> Response:
 @hookimpl
 def register_routes() -> list[tuple[str, Any]]:
     """Serve the chart scripts from the package: pages load nothing from the network."""
-    return [(r"^/-/tracker-static/(?P<name>[A-Za-z0-9_.-]+)$", _static)]
+    return [(r"^/-/tracker-static/(?P<name>[A-Za-z0-9_.-]+)$", _static),
+            (r"^/-/alerts\.atom$", alerts_atom)]
 
 
 @hookimpl
