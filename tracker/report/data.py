@@ -422,6 +422,18 @@ def fmt_signed(v: float | None, digits: int = 1) -> str:
     return "n/a" if v is None else f"{v:+,.{digits}f}"
 
 
+def fmt_p(v: float | None) -> str:
+    """A p-value for display: ``<0.001`` for tiny ones, three decimals otherwise, or ``n/a``."""
+    if v is None:
+        return "n/a"
+    return "<0.001" if v < 0.001 else f"{v:.3f}"
+
+
+def fmt_share(v: float | None) -> str:
+    """A rate in [0, 1] as a whole percentage, or ``n/a``."""
+    return "n/a" if v is None else f"{100 * v:.0f}%"
+
+
 def fmt_pct(v: float | None) -> str:
     """A percentage change with its sign, or ``n/a``."""
     return "n/a" if v is None else f"{v:+,.1f}%"

@@ -102,9 +102,16 @@ def steady_line(data: ReportData) -> str | None:
     steady = [n for n in data.narratives if n.weekly is not None and not n.weekly.mover]
     if not steady:
         return None
-    parts = [f"{n.label} (index {fmt_num(n.weekly.index_value, 0) if n.weekly else 'n/a'}"
-             f"{_interval(n, data.interval)} against {fmt_num(n.weekly.prev_index, 0) if n.weekly else 'n/a'}; "
-             f"{_plural(n.weekly.articles if n.weekly else n.articles, 'article')})" for n in steady]
+    parts = []
+    for n in steady:
+        w = n.weekly
+        assert w is not None
+        if w.index_value is None:
+            parts.append(f"{n.label} (too few articles for an index: {_plural(w.articles, 'article')})")
+            continue
+        prev = f" against {fmt_num(w.prev_index, 0)}" if w.prev_index is not None else ""
+        parts.append(f"{n.label} (index {fmt_num(w.index_value, 0)}{_interval(n, data.interval)}{prev}; "
+                     f"{_plural(w.articles, 'article')})")
     return ("No significant change (the index's weekly test, p above "
             f"{data.mover_p:g} or too few articles): " + "; ".join(parts) + ".")
 

@@ -17,7 +17,7 @@ import jinja2
 from markupsafe import Markup
 
 from tracker.report.charts import Series, line_chart, series_colours, to_svg
-from tracker.report.data import NarrativeReport, ReportData, fmt_num, fmt_pct, fmt_signed
+from tracker.report.data import NarrativeReport, ReportData, fmt_num, fmt_p, fmt_pct, fmt_share, fmt_signed
 from tracker.report.lead import lead_items, steady_line, summary_lines
 
 # --------------------------------------------------------------------------- rendering
@@ -162,6 +162,8 @@ def _common_filters() -> dict[str, Any]:
         "num": fmt_num,
         "signed": fmt_signed,
         "pct": fmt_pct,
+        "pval": fmt_p,
+        "share": fmt_share,
         "param_lines": _param_lines,
     }
 
