@@ -229,14 +229,17 @@ def run_alerts(settings: Settings, config: AlertConfig | None = None, *, wait: f
         al.record_alerts(conn, found, now)
     summary.new = [a.title for a in found]
     feed_path = cfg.feed_path or settings.report_dir / "alerts.atom"
-    try:
-        feed_path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = feed_path.with_name(f".{feed_path.name}.tmp")
-        tmp.write_text(al.atom_feed(al.recent_alerts(conn)), encoding="utf-8")
-        tmp.replace(feed_path)
-        summary.feed_path = feed_path
-    except OSError as exc:
-        summary.errors.append(f"atom feed {feed_path}: {exc}")
+    recent = al.recent_alerts(conn)
+    # No alert ever: no file (a nightly run without spikes leaves the reports folder alone).
+    if recent or feed_path.exists():
+        try:
+            feed_path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = feed_path.with_name(f".{feed_path.name}.tmp")
+            tmp.write_text(al.atom_feed(recent), encoding="utf-8")
+            tmp.replace(feed_path)
+            summary.feed_path = feed_path
+        except OSError as exc:
+            summary.errors.append(f"atom feed {feed_path}: {exc}")
     channels = []
     if cfg.webhook_url:
         channels.append(("webhook", cfg.webhook_url, lambda a: post_webhook(a, cfg)))

@@ -237,3 +237,11 @@ def test_tracker_serve_serves_the_feed(store: tuple[sqlite_utils.Database, dict[
     written = ET.parse(tmp_path / "a.atom").getroot()
     assert [e.findtext(f"{A}id") for e in root.iter(f"{A}entry")] == [
         e.findtext(f"{A}id") for e in written.iter(f"{A}entry")]
+
+
+def test_no_alert_no_feed_file(tmp_path: Path) -> None:
+    db = open_db(tmp_path / "empty.db")
+    db.conn.close()
+    res = run_alerts(load_settings(env={}, db_path=tmp_path / "empty.db"),
+                     AlertConfig(feed_path=tmp_path / "a.atom"))
+    assert res.new == [] and res.feed_path is None and not (tmp_path / "a.atom").exists()
