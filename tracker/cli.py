@@ -308,6 +308,10 @@ def run(ctx: click.Context, feeds_path: Path | None, from_dir: Path | None, forc
             _print_fulltext(summary.fulltext.as_dict())
         click.echo(f"Enriched: {plural(summary.enriched, 'article')}. Days indexed: {summary.days_indexed:,}"
                    + (f" (from {summary.index_since})" if summary.index_since else "") + ".")
+        if summary.alerts is not None and (summary.alerts.new or summary.alerts.errors):
+            click.echo(f"Alerts: {len(summary.alerts.new)} new"
+                       + (f", {len(summary.alerts.errors)} not delivered (recorded; see tracker alerts)"
+                          if summary.alerts.errors else "") + ".")
         click.echo("Time: " + ", ".join(f"{k} {v:.1f}s" for k, v in summary.seconds.items()))
     sys.exit(summary.ingest.exit_status)
 
