@@ -25,6 +25,13 @@ class LeadItem:
     sentence: str
     stories: tuple[StoryRef, ...]
     entities: str | None
+    #: "move" (significant change), "spike" (spike days only) or "steady".
+    kind: str = "move"
+
+    @property
+    def stories_label(self) -> str:
+        """How the stories relate to the sentence: behind a move, or just the week's biggest."""
+        return "Biggest stories" if self.kind == "steady" else "Stories behind it"
 
 
 def _plural(n: int, word: str) -> str:
@@ -83,8 +90,19 @@ def spike_sentence(n: NarrativeReport) -> str:
             "but the week as a whole did not change significantly.")
 
 
+def steady_sentence(n: NarrativeReport, data: ReportData) -> str:
+    """A narrative whose weekly change the index does not call significant, with its figures."""
+    w = n.weekly
+    assert w is not None
+    p = f"p = {w.change_p:.2g}" if w.change_p is not None else "no test"
+    prev = f" against {fmt_num(w.prev_index, 0)} the week before" if w.prev_index is not None else ""
+    return (f"{n.label}: no significant change, weekly index {fmt_num(w.index_value, 0)}"
+            f"{_interval(n, data.interval)}{prev} ({p}); {_plural(w.articles, 'member article')} in "
+            f"{_plural(w.member_sources, 'source')}.{stance_phrase(n)}")
+
+
 def lead_items(data: ReportData) -> list[LeadItem]:
-    """Significant moves (smallest p first), then narratives that only spiked."""
+    """Significant moves (smallest p first), narratives that only spiked, then the steady ones."""
     movers = sorted((n for n in data.narratives if n.weekly is not None and n.weekly.mover),
                     key=lambda n: (n.weekly.change_p if n.weekly and n.weekly.change_p is not None
                                    else 1.0, n.id))
@@ -92,28 +110,25 @@ def lead_items(data: ReportData) -> list[LeadItem]:
                       entity_phrase(n.risers if n.weekly and n.weekly.direction == "rose"
                                     else n.top_entities)) for n in movers]
     moved = {n.id for n in movers}
-    items += [LeadItem(n.id, spike_sentence(n), n.stories[:LEAD_STORIES], entity_phrase(n.top_entities))
-              for n in data.narratives if n.spike_days and n.id not in moved]
+    spiked = [n for n in data.narratives if n.spike_days and n.id not in moved]
+    items += [LeadItem(n.id, spike_sentence(n), n.stories[:LEAD_STORIES], entity_phrase(n.top_entities),
+                       "spike") for n in spiked]
+    done = moved | {n.id for n in spiked}
+    # Steady narratives still say what their week was about: the biggest stories, no "why".
+    items += [LeadItem(n.id, steady_sentence(n, data), n.stories[:2], None, "steady")
+              for n in data.narratives
+              if n.id not in done and n.weekly is not None and n.weekly.index_value is not None]
     return items
 
 
 def steady_line(data: ReportData) -> str | None:
-    """Narratives whose weekly change the index does not call significant, with their intervals."""
-    steady = [n for n in data.narratives if n.weekly is not None and not n.weekly.mover]
-    if not steady:
+    """Narratives with too few member articles for a weekly index."""
+    thin = [n for n in data.narratives if n.weekly is not None and n.weekly.index_value is None]
+    if not thin:
         return None
-    parts = []
-    for n in steady:
-        w = n.weekly
-        assert w is not None
-        if w.index_value is None:
-            parts.append(f"{n.label} (too few articles for an index: {_plural(w.articles, 'article')})")
-            continue
-        prev = f" against {fmt_num(w.prev_index, 0)}" if w.prev_index is not None else ""
-        parts.append(f"{n.label} (index {fmt_num(w.index_value, 0)}{_interval(n, data.interval)}{prev}; "
-                     f"{_plural(w.articles, 'article')})")
-    return ("No significant change (the index's weekly test, p above "
-            f"{data.mover_p:g} or too few articles): " + "; ".join(parts) + ".")
+    return ("Too few member articles for a weekly index: "
+            + "; ".join(f"{n.label} ({_plural(n.weekly.articles if n.weekly else 0, 'article')})"
+                        for n in thin) + ".")
 
 
 def summary_lines(data: ReportData) -> list[str]:
@@ -140,7 +155,7 @@ def summary_lines(data: ReportData) -> list[str]:
     for item in items:
         lines.append(item.sentence)
         if item.stories:
-            lines.append("Stories behind it: " + "; ".join(story_phrase(s) for s in item.stories) + ".")
+            lines.append(f"{item.stories_label}: " + "; ".join(story_phrase(s) for s in item.stories) + ".")
         if item.entities:
             lines.append(f"Entities: {item.entities}.")
     if not any(n.weekly is not None and n.weekly.mover for n in data.narratives):
