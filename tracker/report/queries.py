@@ -382,13 +382,14 @@ ORDER BY day
 
 Q_EMERGING = NamedQuery(
     "emerging_topics",
-    "New and rising topics of the latest discovery run (either scope) whose window ends in "
-    "or after the report week's start, biggest first.",
+    "New and rising topics of the latest discovery run whose window ends in the report week "
+    "(or the day after), preferring the run over articles no narrative claims; most recent "
+    "articles first.",
     """
 WITH run AS (
   SELECT id FROM discover_runs
   WHERE end_day BETWEEN :week_start AND :after_end
-  ORDER BY end_day DESC, id DESC LIMIT 1
+  ORDER BY end_day DESC, scope = 'unclaimed' DESC, id DESC LIMIT 1
 )
 SELECT t.id AS topic_id, t.label, t.growth, t.articles, t.sources, t.recent_articles,
   t.baseline_weekly, t.peak_day, t.headlines, t.entities
