@@ -784,3 +784,11 @@ def test_a_week_that_has_not_begun_says_so(
     data = gather_report(store[0].conn, parse_week("2026-W49"), today=date(2026, 11, 25))
     assert data.daily_volume == () and data.silent_feeds == ()
     assert any("has not begun" in line for line in summary_lines(data))
+
+
+def test_outlet_name_prefers_titles_then_hosts() -> None:
+    from tracker.report.data import outlet_name
+
+    assert outlet_name("The Verge", "https://www.theverge.com/x") == "The Verge"
+    assert outlet_name("theverge_ai", "https://www.theverge.com/x") == "theverge.com"  # a slug
+    assert outlet_name("theverge_ai", None) == "theverge_ai"

@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 from urllib.parse import quote
 
-from tracker.report.data import clean_text, safe_url
+from tracker.report.data import clean_text, outlet_name, safe_url
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
 #: The day's page in ``tracker serve`` (canned query of the member articles with evidence).
@@ -130,7 +130,7 @@ def top_stories(rows: Sequence[Sequence[Any]], top: int) -> tuple[Story, ...]:
     ranked = sorted(groups.values(), key=lambda g: (-len({m[4] for m in g}), -len(g), -float(g[0][5])))
     return tuple(
         Story(title=clean_text(g[0][1] or "(untitled)", 200), url=safe_url(g[0][2]),
-              source=clean_text(g[0][3], 80), articles=len(g), sources=len({m[4] for m in g}),
+              source=outlet_name(g[0][3], safe_url(g[0][2])), articles=len(g), sources=len({m[4] for m in g}),
               score=round(float(g[0][5]), 3))
         for g in ranked[:top]
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -366,6 +367,20 @@ def pick_representatives(
     return picked, ranked_by
 
 
+_SLUG = re.compile(r"[a-z0-9_.-]+")
+
+
+def outlet_name(source: Any, url: str | None) -> str:
+    """The feed's title; for an untitled feed (its slug, e.g. ``theverge_ai``) the article's host."""
+    name = clean_text(source or "", 80)
+    if url and (not name or _SLUG.fullmatch(name)):
+        host = urlsplit(url).hostname or ""
+        host = host[4:] if host.startswith("www.") else host
+        if host:
+            return host
+    return name
+
+
 def article_ref(
     row: Mapping[str, Any], *, centrality: float | None = None, evidence: bool = False
 ) -> ArticleRef:
@@ -375,7 +390,7 @@ def article_ref(
         article_id=int(row["article_id"]),
         title=title,
         url=safe_url(row.get("url")),
-        source=clean_text(row.get("source") or "", 80),
+        source=outlet_name(row.get("source"), safe_url(row.get("url"))),
         day=str(row.get("day") or ""),
         score=float(row["score"]) if row.get("score") is not None else None,
         centrality=centrality,
