@@ -72,6 +72,8 @@ def test_refusals_and_row_check(store: tuple[sqlite_utils.Database, Path], tmp_p
     conn = store[0].conn
     with pytest.raises(ExportError, match="only applies to the index"):
         export(conn, what="articles", fmt="csv", out=tmp_path / "x.csv", wide=True)
+    with pytest.raises(ExportError, match="YYYY-MM-DD"):
+        export(conn, what="index", fmt="csv", out=tmp_path / "x.csv", since="2026-13-01")
     with pytest.raises(ExportError, match="--out"):
         export(conn, what="index", fmt="parquet", out=None)
     # A count that does not match what was written is an error, and no file appears.

@@ -12,6 +12,7 @@ import sqlite3
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Literal
 
@@ -125,6 +126,12 @@ def export(conn: sqlite3.Connection, *, what: str, fmt: str, out: Path | None,
            wide: bool = False, since: str | None = None, until: str | None = None) -> ExportResult:
     """Write the chosen table to ``out`` (None: CSV to standard output); every row or an error."""
     check_options(what, fmt, wide)
+    for name, day in (("--since", since), ("--until", until)):
+        try:
+            if day is not None:
+                date.fromisoformat(day)
+        except ValueError:
+            raise ExportError(f"{name} {day!r} is not a day. Fix: give YYYY-MM-DD, e.g. 2026-01-31.") from None
     if out is None and fmt != "csv":
         raise ExportError("Parquet cannot go to standard output. Fix: give --out PATH.")
     sql = _SQL[what]
