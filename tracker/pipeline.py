@@ -217,7 +217,7 @@ def run_alerts(settings: Settings, config: AlertConfig | None = None, *, wait: f
             return run_alerts(settings, config, db=opened)
     from tracker.base.db import utcnow
     from tracker.report import alerts as al
-    from tracker.report.deliver import load_alert_config, post_webhook, send_email
+    from tracker.report.deliver import load_alert_config, post_webhook, send_email, webhook_target
 
     cfg = config or load_alert_config()
     conn = db.conn
@@ -242,7 +242,7 @@ def run_alerts(settings: Settings, config: AlertConfig | None = None, *, wait: f
             summary.errors.append(f"atom feed {feed_path}: {exc}")
     channels = []
     if cfg.webhook_url:
-        channels.append(("webhook", cfg.webhook_url, lambda a: post_webhook(a, cfg)))
+        channels.append(("webhook", webhook_target(cfg.webhook_url), lambda a: post_webhook(a, cfg)))
     if cfg.email_enabled:
         channels.append(("email", ",".join(cfg.email_to), lambda a: send_email(a, cfg)))
     for channel, target, send in channels:

@@ -162,6 +162,9 @@ def test_delivery_failures_are_recorded_retried_and_never_fatal(
         "SELECT channel, status, attempts, error FROM alert_deliveries ORDER BY channel").fetchall()
     assert [(c, s, n) for c, s, n, _ in rows] == [("email", "failed", 2), ("webhook", "failed", 2)]
     assert "500" in rows[1][3]
+    # The webhook URL (a secret for Slack) is not stored, only its host and a hash.
+    targets = {t for (t,) in store[0].conn.execute("SELECT target FROM alert_deliveries")}
+    assert url not in targets and any(t.startswith("127.0.0.1#") for t in targets)
     # The next run retries the pending alert; once the hook answers, it is sent and recorded.
     hook.status = 200
     again = run_alerts(settings, cfg.model_copy(update={"smtp_host": None}))

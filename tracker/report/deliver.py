@@ -6,6 +6,7 @@ an exception: a failure to deliver must not stop the nightly run.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import smtplib
 from collections.abc import Callable, Mapping
@@ -13,6 +14,7 @@ from dataclasses import dataclass
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 import yaml
@@ -130,6 +132,12 @@ def with_retries(send: Callable[[], None], attempts: int, wait: float) -> Outcom
         last = exc.last_attempt.exception()
         return Outcome(False, tries, f"{type(last).__name__}: {last}")
     return Outcome(True, tries)
+
+
+def webhook_target(url: str) -> str:
+    """How a webhook is recorded: host and a short hash, never the URL (Slack's holds a secret)."""
+    digest = hashlib.sha256(url.encode("utf-8")).hexdigest()[:12]
+    return f"{urlsplit(url).hostname or 'webhook'}#{digest}"
 
 
 def slack_payload(alert: Alert) -> dict[str, Any]:
