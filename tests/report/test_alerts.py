@@ -165,6 +165,7 @@ def test_delivery_failures_are_recorded_retried_and_never_fatal(
     # The webhook URL (a secret for Slack) is not stored, only its host and a hash.
     targets = {t for (t,) in store[0].conn.execute("SELECT target FROM alert_deliveries")}
     assert url not in targets and any(t.startswith("127.0.0.1#") for t in targets)
+    assert all(url not in (e or "") for *_, e in rows) and all(url not in e for e in res.errors)
     # The next run retries the pending alert; once the hook answers, it is sent and recorded.
     hook.status = 200
     again = run_alerts(settings, cfg.model_copy(update={"smtp_host": None}))

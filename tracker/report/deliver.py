@@ -170,7 +170,11 @@ def post_webhook(alert: Alert, config: AlertConfig) -> Outcome:
         resp = httpx.post(url, json=slack_payload(alert), timeout=config.webhook_timeout)
         resp.raise_for_status()
 
-    return with_retries(send, config.attempts, config.retry_wait)
+    outcome = with_retries(send, config.attempts, config.retry_wait)
+    if outcome.error:
+        # httpx names the URL in its errors: keep the secret out of the database and logs.
+        return Outcome(outcome.ok, outcome.attempts, outcome.error.replace(url, webhook_target(url)))
+    return outcome
 
 
 def email_message(alert: Alert, config: AlertConfig) -> EmailMessage:
