@@ -84,10 +84,18 @@ def move_sentence(n: NarrativeReport, data: ReportData) -> str:
     )
 
 
-def spike_sentence(n: NarrativeReport) -> str:
-    """A narrative with spike days but no significant weekly change."""
-    return (f"{n.label} spiked on {', '.join(n.spike_days)} (days far above the expected count), "
-            "but the week as a whole did not change significantly.")
+def spike_sentence(n: NarrativeReport, data: ReportData) -> str:
+    """A narrative with spike days but no significant weekly change, with the weekly figures."""
+    head = f"{n.label} spiked on {', '.join(n.spike_days)} (days far above the expected count)"
+    w = n.weekly
+    if w is None or w.index_value is None:
+        return head + "; no weekly index to test the week as a whole."
+    p = f"p = {w.change_p:.2g}" if w.change_p is not None else "no test"
+    prev = f" against {fmt_num(w.prev_index, 0)} the week before" if w.prev_index is not None else ""
+    return (f"{head}, but the week as a whole is not a significant change: weekly index "
+            f"{fmt_num(w.index_value, 0)}{_interval(n, data.interval)}{prev} ({p}, threshold "
+            f"{data.mover_p:g}); {_plural(w.articles, 'member article')} in "
+            f"{_plural(w.member_sources, 'source')}.{stance_phrase(n)}")
 
 
 def steady_sentence(n: NarrativeReport, data: ReportData) -> str:
@@ -111,7 +119,7 @@ def lead_items(data: ReportData) -> list[LeadItem]:
                                     else n.top_entities)) for n in movers]
     moved = {n.id for n in movers}
     spiked = [n for n in data.narratives if n.spike_days and n.id not in moved]
-    items += [LeadItem(n.id, spike_sentence(n), n.stories[:LEAD_STORIES], entity_phrase(n.top_entities),
+    items += [LeadItem(n.id, spike_sentence(n, data), n.stories[:LEAD_STORIES], entity_phrase(n.top_entities),
                        "spike") for n in spiked]
     done = moved | {n.id for n in spiked}
     # Steady narratives still say what their week was about: the biggest stories, no "why".
