@@ -29,8 +29,10 @@ def snapshot(db_path: Path) -> dict[str, list[tuple]]:
 
 @pytest.mark.models
 def test_nightly_run_then_a_night_with_nothing_new(tmp_path: Path) -> None:
-    settings = Settings(db_path=tmp_path / "t.db", feeds_path=SAMPLE_FEEDS)
+    settings = Settings(db_path=tmp_path / "t.db", feeds_path=SAMPLE_FEEDS, report_dir=tmp_path / "reports")
     first = run_nightly(settings)
+    # New spikes become alerts in the same run (recorded once; nothing to deliver by default).
+    assert first.alerts is not None and not first.alerts.errors
     assert first.ingest.feeds_failed == 0 and first.ingest.articles_new > 300
     assert first.enriched == first.ingest.articles_new  # duplicates are not enriched
     assert first.days_indexed >= 21
@@ -46,6 +48,7 @@ def test_nightly_run_then_a_night_with_nothing_new(tmp_path: Path) -> None:
     assert {o.status for o in second.ingest.outcomes} == {"not_modified"}
     assert (second.ingest.articles_new, second.enriched, second.days_indexed) == (0, 0, 0)
     assert "index" not in second.seconds
+    assert second.alerts is not None and second.alerts.new == []
     assert snapshot(settings.db_path) == state
 
 

@@ -33,6 +33,8 @@ if TYPE_CHECKING:
     from tracker.learn.discover import DiscoverParams
     from tracker.learn.discover_store import RunSummary
     from tracker.learn.stories import StorySummary
+    from tracker.report.deliver import AlertConfig
+    from tracker.report.export import ExportResult
     from tracker.report.write import ReportResult
 
 
@@ -200,6 +202,83 @@ def run_report(settings: Settings, *, week: str | None = None, pdf: bool = False
         return write_report(db, settings, week=week, out_dir=settings.report_dir, pdf=pdf)
 
 
+@dataclass
+class AlertsSummary:
+    """What one ``tracker alerts`` did: new alerts, the feed file, deliveries per channel."""
+
+    new: list[str] = field(default_factory=list)
+    feed_path: Path | None = None
+    sent: dict[str, int] = field(default_factory=dict)
+    failed: dict[str, int] = field(default_factory=dict)
+    errors: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        """Plain figures for the CLI."""
+        return {"new": self.new, "feed_path": str(self.feed_path) if self.feed_path else None,
+                "sent": self.sent, "failed": self.failed, "errors": self.errors}
+
+
+def run_alerts(settings: Settings, config: AlertConfig | None = None, *, wait: float = 0.0,
+               db: sqlite_utils.Database | None = None) -> AlertsSummary:
+    """Record new spikes as alerts, rewrite the Atom file, deliver by webhook/email; failures recorded.
+
+    Given ``db`` (the nightly run holds the lock already), it is used as is.
+    """
+    if db is None:
+        with locked_db(settings, wait=wait) as opened:
+            return run_alerts(settings, config, db=opened)
+    from tracker.base.db import utcnow
+    from tracker.report import alerts as al
+    from tracker.report.deliver import load_alert_config, post_webhook, send_email, webhook_target
+
+    cfg = config or load_alert_config()
+    conn = db.conn
+    summary = AlertsSummary()
+    now = utcnow()
+    found = al.find_new_alerts(conn, lookback_days=cfg.lookback_days, top=cfg.top_stories,
+                               base_url=cfg.base_url, day_url=cfg.day_url)
+    with transaction(conn):
+        al.record_alerts(conn, found, now)
+    summary.new = [a.title for a in found]
+    feed_path = cfg.feed_path or settings.report_dir / "alerts.atom"
+    recent = al.recent_alerts(conn)
+    # No alert ever: no file (a nightly run without spikes leaves the reports folder alone).
+    if recent or feed_path.exists():
+        try:
+            feed_path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = feed_path.with_name(f".{feed_path.name}.tmp")
+            tmp.write_text(al.atom_feed(recent), encoding="utf-8")
+            tmp.replace(feed_path)
+            summary.feed_path = feed_path
+        except OSError as exc:
+            summary.errors.append(f"atom feed {feed_path}: {exc}")
+    channels = []
+    if cfg.webhook_url:
+        channels.append(("webhook", webhook_target(cfg.webhook_url), lambda a: post_webhook(a, cfg)))
+    if cfg.email_enabled:
+        channels.append(("email", ",".join(cfg.email_to), lambda a: send_email(a, cfg)))
+    for channel, target, send in channels:
+        for alert_id, alert in al.pending(conn, channel, target, max_failures=cfg.max_failed_runs):
+            outcome = send(alert)
+            with transaction(conn):
+                al.record_delivery(conn, alert_id, channel, target, ok=outcome.ok,
+                                   attempts=outcome.attempts, error=outcome.error, now=utcnow())
+            bucket = summary.sent if outcome.ok else summary.failed
+            bucket[channel] = bucket.get(channel, 0) + 1
+            if not outcome.ok:
+                summary.errors.append(f"{channel}: {alert.title}: {outcome.error}")
+    return summary
+
+
+def run_export(settings: Settings, *, what: str, fmt: str, out: Path | None, wide: bool = False,
+               since: str | None = None, until: str | None = None) -> ExportResult:
+    """Export the index, articles or entities from an existing database (CSV or Parquet)."""
+    from tracker.report.export import export
+
+    with existing_db(settings) as db:
+        return export(db.conn, what=what, fmt=fmt, out=out, wide=wide, since=since, until=until)
+
+
 @contextmanager
 def existing_db(settings: Settings) -> Iterator[sqlite_utils.Database]:
     """The database for a reading command (report, validate); an error if there is none."""
@@ -303,10 +382,12 @@ class NightlySummary:
     days_indexed: int = 0
     index_since: str | None = None
     seconds: dict[str, float] = field(default_factory=dict)
+    alerts: AlertsSummary | None = None
 
     def as_dict(self) -> dict[str, Any]:
         """Plain figures for the CLI summary and JSON output."""
         return {
+            "alerts": self.alerts.as_dict() if self.alerts is not None else None,
             **self.ingest.as_dict(),
             "fulltext": self.fulltext.as_dict() if self.fulltext is not None else None,
             "enriched": self.enriched,
@@ -369,4 +450,11 @@ def run_nightly(
             timings["index"] = time.perf_counter() - start
             summary.days_indexed = indexed.days
             summary.index_since = since if has_index else None
+        # New spikes become alerts; delivery problems are recorded and reported, never fatal.
+        start = time.perf_counter()
+        try:
+            summary.alerts = run_alerts(settings, db=db)
+        except TrackerError as exc:
+            summary.alerts = AlertsSummary(errors=[str(exc)])
+        timings["alerts"] = time.perf_counter() - start
         return summary

@@ -23,9 +23,10 @@ from click.testing import CliRunner
 from tracker.base.db import open_db
 from tracker.base.settings import load_settings
 from tracker.cli import cli
-from tracker.report.data import ReportData, centrality, format_amount, safe_url, summary_lines
+from tracker.report.data import ReportData, centrality, format_amount, safe_url
 from tracker.report.gather import gather_report
-from tracker.report.render import md_escape, render_html, render_markdown
+from tracker.report.lead import summary_lines
+from tracker.report.render import md_escape, render_html, render_markdown, render_queries
 from tracker.report.weeks import ReportError, Week, default_week, parse_week
 from tracker.report.write import write_report
 
@@ -97,6 +98,19 @@ class Store:
             "'test-v1')",
             (day, narrative, articles, float(articles), value, value, value,
              3.5 if spike else 0.1, spike),
+        )
+
+    def weekly(self, narrative: str, week: str, start: str, value: float, low: float, high: float,
+               prev: float | None, p: float | None, mover: int, articles: int, expected: float,
+               stance: float | None = None, stance_articles: int = 0) -> None:
+        end = (date.fromisoformat(start) + timedelta(days=6)).isoformat()
+        self.conn.execute(
+            "INSERT INTO narrative_weekly (week, narrative_id, week_start, week_end, covered_days, "
+            "articles, total_articles, member_sources, expected_articles, index_value, index_low, "
+            "index_high, prev_index, change, change_p, mover, net_stance, stance_articles, "
+            "computed_at) VALUES (?, ?, ?, ?, 7, ?, 35, 2, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'now')",
+            (week, narrative, start, end, articles, expected, value, low, high, prev,
+             None if prev is None else value - prev, p, mover, stance, stance_articles),
         )
 
     def entity_day(self, narrative: str, entity: str, day: str, articles: int) -> None:
@@ -207,6 +221,17 @@ def build_store(conn: sqlite3.Connection) -> dict[str, int]:
         fed = None if day in ("2026-11-21", "2026-11-22") else 90.0
         s.index("fed", day, fed, articles=0 if fed is None else 1)
 
+    # The index's weekly rows: crypto's rise is significant, AI's fall is not; fed has none.
+    s.weekly("crypto", "2026-W46", "2026-11-09", 100.0, 80.0, 125.0, 100.0, 0.9, 0, 7, 7.0, 0.1, 2)
+    s.weekly("crypto", "2026-W47", "2026-11-16", 150.0, 120.0, 185.0, 100.0, 0.002, 1, 14, 9.3, 0.4, 3)
+    s.weekly("ai", "2026-W47", "2026-11-16", 120.0, 90.0, 150.0, 160.0, 0.2, 0, 3, 2.5)
+    # a1 and a2 (two outlets, 2026-11-18) are one story; the others stand alone.
+    conn.execute("INSERT INTO story_clusters (id, first_day, last_day, articles, sources, "
+                 "representative_id, title, version, updated_at) VALUES "
+                 "(1, '2026-11-18', '2026-11-18', 2, 2, ?, 't', 'v', 'now')", (ids["a1"],))
+    conn.executemany("INSERT INTO story_articles (article_id, cluster_id) VALUES (?, 1)",
+                     [(ids["a1"],), (ids["a2"],)])
+
     for day, n in (("2026-11-18", 3), ("2026-11-19", 2), ("2026-11-10", 1)):
         s.entity_day("crypto", "coinbase", day, n)
     for day, n in (("2026-11-18", 2), ("2026-11-11", 4)):
@@ -243,9 +268,22 @@ def store(tmp_path: Path) -> Iterator[tuple[sqlite_utils.Database, dict[str, int
     database.conn.close()
 
 
+EVENTS = """events:
+  - id: listing_2026_11_18
+    date: 2026-11-18
+    narrative: crypto
+    kind: listing
+    title: "A made-up exchange listing"
+    expected_stance: 1
+"""
+
+
 @pytest.fixture
 def data(store: tuple[sqlite_utils.Database, dict[str, int], Path]) -> ReportData:
-    return gather_report(store[0].conn, WEEK, generated_at="2026-11-23T08:00:00Z")
+    events = store[2].parent / "events.yaml"
+    events.write_text(EVENTS, encoding="utf-8")
+    return gather_report(store[0].conn, WEEK, generated_at="2026-11-23T08:00:00Z",
+                         events_path=events)
 
 
 # --------------------------------------------------------------------------- weeks
@@ -310,10 +348,12 @@ def test_representatives_by_centrality_then_score(
     by_id = {n.id: n for n in data.narratives}
     crypto = by_id["crypto"]
     assert crypto.ranked_by == "centrality" and crypto.members == 4
-    assert [r.article_id for r in crypto.representatives] == [ids["a2"], ids["a1"], ids["a3"]]
+    # a1 is more central than a3 but shares a2's story cluster: one example per story.
+    assert [r.article_id for r in crypto.representatives] == [ids["a2"], ids["a3"], ids["a6"]]
     assert crypto.representatives[0].centrality == pytest.approx(0.922, abs=1e-3)
     assert crypto.representatives[0].evidence == "A <b>licence</b> was granted"
     assert crypto.representatives[0].url is None  # javascript: link dropped
+    assert crypto.representatives[2].centrality is None  # no vector: after those with one
     ai = by_id["ai"]
     assert crypto.representatives[1].evidence is None  # no evidence stored
     assert ai.ranked_by == "score"
@@ -322,15 +362,36 @@ def test_representatives_by_centrality_then_score(
     assert data.embedding_model == "test-emb"
 
 
+def test_stories_weekly_figures_and_validation(
+    data: ReportData, store: tuple[sqlite_utils.Database, dict[str, int], Path]
+) -> None:
+    ids = store[1]
+    crypto = next(n for n in data.narratives if n.id == "crypto")
+    # The a1+a2 cluster spans two outlets: the biggest story, shown by its best-scoring member.
+    assert [(s.article_id, s.articles, s.sources, s.cluster_id) for s in crypto.stories] == [
+        (ids["a1"], 2, 2, 1), (ids["a3"], 1, 1, None), (ids["a6"], 1, 1, None)]
+    w = crypto.weekly
+    assert w is not None and (w.index_value, w.index_low, w.index_high, w.mover) == (150.0, 120.0, 185.0, True)
+    assert (w.direction, w.net_stance, w.prev_net_stance) == ("rose", 0.4, 0.1)
+    ai = next(n for n in data.narratives if n.id == "ai")
+    assert ai.weekly is not None and ai.weekly.direction == "steady"  # p = 0.2: not a fall
+    assert next(n for n in data.narratives if n.id == "fed").weekly is None
+    assert [d.day for d in data.coverage_days] == []  # no coverage rows stored in this store
+    rates = {r.narrative: r for r in data.hit_rates}
+    assert set(rates) == {"ai", "crypto", "fed"} and rates["crypto"].events == 1
+    assert data.validation_note is None and data.emerging == ()
+
+
 def test_claims_cross_links_and_quality(
     data: ReportData, store: tuple[sqlite_utils.Database, dict[str, int], Path]
 ) -> None:
     ids = store[1]
-    assert data.claims_total == 3  # the duplicate's and last week's claims are left out
+    # The duplicate's and last week's claims are left out, and so is the figure in an
+    # article of no narrative ("plain": BlackRock's $1.2 trillion).
+    assert data.claims_total == 2
     assert [(c.article.article_id, c.entity, c.amount) for c in data.claims] == [
         (ids["a1"], "Coinbase", "USD 4.5bn"),
         (ids["a5"], None, "10-15%"),
-        (ids["plain"], "BlackRock", "USD 1.2tn"),
     ]
     assert (data.claims[0].narratives, data.claims[0].mentions) == ("crypto", 2)
     assert data.claims[0].text == CLAIM_TEXT
@@ -391,11 +452,15 @@ def test_low_volume_compares_the_same_weekday(db: sqlite_utils.Database) -> None
 def test_appendix_queries_reproduce_the_figures(
     data: ReportData, store: tuple[sqlite_utils.Database, dict[str, int], Path]
 ) -> None:
-    """Run the SQL and `.param set` lines exactly as printed in the Markdown appendix."""
+    """Run the SQL and `.param set` lines exactly as printed in the queries file."""
     md = render_markdown(data)
+    assert "```sql" not in md  # the SQL lives in the linked queries file
+    queries_md = render_queries(data, markdown=True)
     conn = store[0].conn
-    blocks = _appendix(md)
+    blocks = _appendix(queries_md)
     assert {b[0] for b in blocks} == {q.name for q in data.queries}
+    # Every query named in the report is in the queries file.
+    assert set(re.findall(r"queries\.md#(\w+)\)", md)) <= {b[0] for b in blocks}
     results = {}
     for name, param_text, sql in blocks:
         params = {}
@@ -407,8 +472,9 @@ def test_appendix_queries_reproduce_the_figures(
         cols = [d[0] for d in cur.description]
         results[name] = [dict(zip(cols, r, strict=True)) for r in cur.fetchall()]
         assert len(results[name]) == next(q.rows for q in data.queries if q.name == name)
-    crypto = next(r for r in results["narrative_week"] if r["narrative_id"] == "crypto")
-    assert f"| Crypto legitimacy | {crypto['week_mean']:,.1f} | {crypto['prev_mean']:,.1f} |" in md
+    crypto = next(r for r in results["narrative_weekly"] if r["narrative_id"] == "crypto")
+    assert (f"| Crypto legitimacy | {crypto['index_value']:,.0f} | {crypto['index_low']:,.0f}-"
+            f"{crypto['index_high']:,.0f} | {crypto['prev_index']:,.0f} | {crypto['change_p']:,.3f} | rose |") in md
     assert results["coverage"][0]["week_articles"] == 30
 
 
@@ -417,7 +483,7 @@ def test_appendix_runs_in_the_sqlite3_shell(
     data: ReportData, store: tuple[sqlite_utils.Database, dict[str, int], Path]
 ) -> None:
     """Paste each appendix entry into the real `sqlite3` shell: same rows as the report saw."""
-    for name, param_text, sql in _appendix(render_markdown(data)):
+    for name, param_text, sql in _appendix(render_queries(data, markdown=True)):
         script = f"{param_text}\n.mode json\n{sql};\n"
         proc = subprocess.run(["sqlite3", str(store[2])], input=script.encode(),
                               capture_output=True, timeout=30, check=True)
@@ -439,18 +505,41 @@ def test_param_lines_quote_for_the_shell() -> None:
 
 
 def test_summary_sentences(data: ReportData) -> None:
-    from tracker.report.data import summary_lines
-
     lines = summary_lines(data)
     assert lines[0].startswith("Week 2026-W47 (16 Nov to 22 Nov 2026): 30 distinct articles from 2")
-    assert (
-        "Crypto legitimacy rose most: mean index 150.0 against 100.0 last week (+50.0, +50.0%) "
-        "and 100.0 over the trailing quarter (+50.0, +50.0%)." in lines
+    # Only the significant change is called a rise, with its interval, p and counts.
+    assert lines[1] == (
+        "Crypto legitimacy rose: weekly index 150 (90% interval 120-185) against 100 the week "
+        "before (p = 0.002, significant at 0.01); 14 member articles in 2 sources against 9.3 "
+        "expected at the base rate. Spike days: 2026-11-18, 2026-11-19. Net stance +0.40 over 3 "
+        "articles with a stance, last week +0.10."
     )
-    assert any(x.startswith("AI productivity fell most: mean index 120.0 against 160.0") for x in lines)
-    assert f"Unchanged: {FED_LABEL}." in lines
-    assert "Spikes: Crypto legitimacy on 2026-11-18, 2026-11-19." in lines
+    assert lines[2].startswith("Stories behind it: " + SCRIPT_TITLE)
+    assert "(Alpha News, 2026-11-18; 2 articles in 2 outlets)" in lines[2]
+    assert lines[3].startswith("Entities: Coinbase (5 member articles, 1 the week before)")
+    # AI's fall has p = 0.2: no "fell", it is listed as steady with its interval.
+    assert not any("AI productivity fell" in x for x in lines)
+    assert ("AI productivity: no significant change, weekly index 120 (90% interval 90-150) against "
+            "160 the week before (p = 0.2); 3 member articles in 2 sources.") in lines
+    assert any(FED_LABEL in x and "No weekly figures" in x for x in lines)
     assert any("1 feed(s) with failed fetches, 1 silent feed(s), 1 low-volume day(s)" in x for x in lines)
+
+
+def test_spike_without_significant_week_is_not_called_a_rise(data: ReportData) -> None:
+    from dataclasses import replace
+
+    crypto = next(n for n in data.narratives if n.id == "crypto")
+    assert crypto.weekly is not None
+    calm = replace(data, narratives=tuple(
+        replace(n, weekly=replace(crypto.weekly, mover=False, change_p=0.3)) if n.id == "crypto" else n
+        for n in data.narratives))
+    lines = summary_lines(calm)
+    assert not any(" rose:" in x for x in lines)
+    assert ("Crypto legitimacy spiked on 2026-11-18, 2026-11-19 (days far above the expected count), "
+            "but the week as a whole is not a significant change: weekly index 150 (90% interval "
+            "120-185) against 100 the week before (p = 0.3, threshold 0.01); 14 member articles in "
+            "2 sources. Net stance +0.40 over 3 articles with a stance, last week +0.10.") in lines
+    assert "No narrative moved significantly this week." in lines
 
 
 def test_week_without_data_says_so(store: tuple[sqlite_utils.Database, dict[str, int], Path]) -> None:
@@ -459,7 +548,7 @@ def test_week_without_data_says_so(store: tuple[sqlite_utils.Database, dict[str,
     md = render_markdown(data)
     assert "No data for week 2026-W49 (30 Nov to 06 Dec 2026)" in md
     assert "(data covers 2026-11-02..2026-11-21)" in md
-    assert "## Narratives" not in md and "## Data quality" in md
+    assert "## Narratives" not in md and "## Coverage and feed health" in md
     html = render_html(data)
     assert 'id="no-data"' in html and "No data for week 2026-W49" in html
 
@@ -512,7 +601,7 @@ def _assert_inert(html: str, allowed_tags: set[str]) -> str:
             assert not name.startswith("on"), f"event handler {name} on <{tag}>"
             if name in ("href", "src"):
                 assert value is not None
-                assert re.match(r"https?://|#|report-[\w-]+-charts/", value), value
+                assert re.match(r"https?://|#|report-[\w-]+-charts/|report-[\w-]+-queries\.(md|html)#?", value), value
     return " ".join(" ".join(c.text).split())
 
 
@@ -530,9 +619,9 @@ def test_markdown_renders_on_its_own_and_text_is_inert(data: ReportData, extensi
         assert payload in text, payload
     if extensions:
         # A pipe in a title or claim must not add a column: every claims row has 6 cells.
-        claims_table = html.split("Figures cited this week")[1].split("</table>")[0]
+        claims_table = html.split("Figures cited in narrative articles")[1].split("</table>")[0]
         rows = re.findall(r"<tr>(.*?)</tr>", claims_table, re.S)
-        assert len(rows) == 4 and all(r.count("<td") == 6 for r in rows[1:])
+        assert len(rows) == 3 and all(r.count("<td") == 6 for r in rows[1:])
         assert '<a href="https://news.example/a?x=1&amp;y=%282%29">' in claims_table
     assert '<img alt="Daily index of Crypto legitimacy" src="report-2026-W47-charts/crypto.svg"' in html
 
@@ -545,9 +634,9 @@ def test_markdown_is_inert_under_commonmark_too(data: ReportData) -> None:
     text = _assert_inert(html, MD_TAGS | {"s"})
     for payload in (SCRIPT_TITLE, IMG_TITLE, EVIL_ENTITY, CLAIM_TEXT, FED_LABEL):
         assert payload in text, payload
-    claims_table = html.split("Figures cited this week")[1].split("</table>")[0]
+    claims_table = html.split("Figures cited in narrative articles")[1].split("</table>")[0]
     rows = re.findall(r"<tr>(.*?)</tr>", claims_table, re.S)
-    assert len(rows) == 4 and all(r.count("<td") == 6 for r in rows[1:])
+    assert len(rows) == 3 and all(r.count("<td") == 6 for r in rows[1:])
 
 
 def test_html_escapes_article_text_and_has_no_external_assets(data: ReportData) -> None:
@@ -623,7 +712,9 @@ def test_write_report_files(store: tuple[sqlite_utils.Database, dict[str, int], 
     for p in res.chart_paths:
         ET.parse(p)
         assert f"]({p.parent.name}/{p.name})" in md  # relative link from the Markdown
-    assert res.has_data and res.summary[1].startswith("Crypto legitimacy rose most")
+    assert res.has_data and res.summary[1].startswith("Crypto legitimacy rose: weekly index 150")
+    assert [p.name for p in res.query_paths] == ["report-2026-W47-queries.md", "report-2026-W47-queries.html"]
+    assert "](report-2026-W47-queries.md#narrative_weekly)" in md and "```sql" not in md
     assert not list(out.glob(".*.tmp"))
 
 
@@ -642,7 +733,7 @@ def test_cli_report(store: tuple[sqlite_utils.Database, dict[str, int], Path], t
     result = runner.invoke(cli, ["--db", str(db_path), "report", "--week", "2026-W47", "--out", str(out)])
     assert result.exit_code == 0, result.output
     assert "report-2026-W47.html" in result.output
-    assert "Crypto legitimacy rose most" in result.output
+    assert "Crypto legitimacy rose: weekly index 150" in result.output
     assert (out / "report-2026-W47.md").is_file()
     bad = runner.invoke(cli, ["--db", str(db_path), "report", "--week", "2026-47", "--out", str(out)])
     assert bad.exit_code == 2 and "YYYY-Www" in bad.output
@@ -696,3 +787,11 @@ def test_a_week_that_has_not_begun_says_so(
     data = gather_report(store[0].conn, parse_week("2026-W49"), today=date(2026, 11, 25))
     assert data.daily_volume == () and data.silent_feeds == ()
     assert any("has not begun" in line for line in summary_lines(data))
+
+
+def test_outlet_name_prefers_titles_then_hosts() -> None:
+    from tracker.report.data import outlet_name
+
+    assert outlet_name("The Verge", "https://www.theverge.com/x") == "The Verge"
+    assert outlet_name("theverge_ai", "https://www.theverge.com/x") == "theverge.com"  # a slug
+    assert outlet_name("theverge_ai", None) == "theverge_ai"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import struct
 import subprocess
 from pathlib import Path
@@ -99,3 +100,8 @@ def test_pdf_is_printed(chromium: Path, tmp_path: Path) -> None:
     assert res.pdf_path == tmp_path / "report-2026-W47.pdf"
     pdf = res.pdf_path.read_bytes()
     assert pdf.startswith(b"%PDF-") and len(pdf) > 10_000
+    # Several pages, each numbered by the @page footer (Chromium prints CSS margin boxes).
+    assert len(re.findall(rb"/Type\s*/Page[^s]", pdf)) >= 2
+    html = res.html_path.read_text(encoding="utf-8")
+    assert '@bottom-center { content: "Narrative report 2026-W47' in html and "counter(pages)" in html
+    assert "h1, h2, h3, h4 { break-after: avoid" in html

@@ -458,6 +458,36 @@ CREATE INDEX idx_narrative_dynamics_pair ON narrative_dynamics(analysis, variant
 """
 
 
+#: Alerts (issue 16): each new significant spike recorded once, and every delivery attempt
+#: per channel (atom, webhook, email) with its outcome, so nothing is sent twice and
+#: failures are visible.
+M0100_ALERTS = """
+CREATE TABLE alerts (
+    id INTEGER PRIMARY KEY,
+    narrative_id TEXT NOT NULL REFERENCES narratives(id),
+    day TEXT NOT NULL,
+    title TEXT NOT NULL,
+    summary TEXT NOT NULL,
+    link TEXT,
+    payload TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    UNIQUE (narrative_id, day)
+);
+CREATE INDEX idx_alerts_created ON alerts(created_at, id);
+CREATE TABLE alert_deliveries (
+    id INTEGER PRIMARY KEY,
+    alert_id INTEGER NOT NULL REFERENCES alerts(id),
+    channel TEXT NOT NULL,
+    target TEXT NOT NULL,
+    status TEXT NOT NULL,
+    attempts INTEGER NOT NULL,
+    error TEXT,
+    at TEXT NOT NULL
+);
+CREATE INDEX idx_alert_deliveries_alert ON alert_deliveries(alert_id, channel, status);
+"""
+
+
 MIGRATIONS: list[Migration] = [
     ("0001_ingest", M0001_INGEST),
     ("0002_articles_fts", M0002_ARTICLES_FTS),
@@ -478,4 +508,5 @@ MIGRATIONS: list[Migration] = [
     ("0052_entity_daily", M0052_ENTITY_DAILY),
     ("0053_serving_order", M0053_SERVING_ORDER),
     ("0090_narrative_dynamics", M0090_NARRATIVE_DYNAMICS),
+    ("0100_alerts", M0100_ALERTS),
 ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -13,6 +14,7 @@ from urllib.parse import quote, urlsplit
 import numpy as np
 
 from tracker.report.charts import Point
+from tracker.report.facts import CoverageDay, EmergingTopic, HitRate, StoryRef, WeeklyFigure
 from tracker.report.queries import QueryRun
 from tracker.report.weeks import Week
 
@@ -25,6 +27,7 @@ class ReportOptions:
 
     top_n: int = 5
     representatives: int = 3
+    stories: int = 5
     cross_link_examples: int = 3
     max_claims: int = 40
     low_ratio: float = 0.5
@@ -82,6 +85,10 @@ class NarrativeReport:
     representatives: tuple[ArticleRef, ...]
     members: int
     ranked_by: str
+    #: The index's weekly row (interval, significance of the change); None if not stored.
+    weekly: WeeklyFigure | None = None
+    #: The biggest stories among the week's members, one per story cluster.
+    stories: tuple[StoryRef, ...] = ()
 
     @property
     def direction(self) -> str:
@@ -203,6 +210,13 @@ class ReportData:
     model_versions: tuple[ModelVersion, ...] = ()
     embedding_model: str | None = None
     queries: tuple[QueryRun, ...] = field(default=())
+    #: Central probability of the stored intervals and the movers' p-value threshold.
+    interval: float = 0.9
+    mover_p: float = 0.01
+    coverage_days: tuple[CoverageDay, ...] = ()
+    emerging: tuple[EmergingTopic, ...] = ()
+    hit_rates: tuple[HitRate, ...] = ()
+    validation_note: str | None = None
 
     @property
     def has_data(self) -> bool:
@@ -318,7 +332,8 @@ def best_evidence(evidence: Any) -> str | None:
 def pick_representatives(
     members: Sequence[Mapping[str, Any]], k: int
 ) -> tuple[list[ArticleRef], str]:
-    """The ``k`` most central member articles (by embedding; by score when none have vectors)."""
+    """The ``k`` most central member articles of distinct story clusters (by embedding; by score
+    when none have vectors)."""
     present = [
         (i, v)
         for i, m in enumerate(members)
@@ -338,11 +353,32 @@ def pick_representatives(
             int(members[i]["article_id"]),
         ),
     )
-    picked = [
-        article_ref(members[i], centrality=cent.get(i), evidence=True) for i in order[:k]
-    ]
+    # One article per story cluster: three copies of one event are not three examples.
+    picked, seen = [], set()
+    for i in order:
+        cid = members[i].get("cluster_id")
+        if cid is not None and cid in seen:
+            continue
+        seen.add(cid)
+        picked.append(article_ref(members[i], centrality=cent.get(i), evidence=True))
+        if len(picked) == k:
+            break
     ranked_by = "centrality" if cent else "score"
     return picked, ranked_by
+
+
+_SLUG = re.compile(r"[a-z0-9_.-]+")
+
+
+def outlet_name(source: Any, url: str | None) -> str:
+    """The feed's title; for an untitled feed (its slug, e.g. ``theverge_ai``) the article's host."""
+    name = clean_text(source or "", 80)
+    if url and (not name or _SLUG.fullmatch(name)):
+        host = urlsplit(url).hostname or ""
+        host = host[4:] if host.startswith("www.") else host
+        if host:
+            return host
+    return name
 
 
 def article_ref(
@@ -354,7 +390,7 @@ def article_ref(
         article_id=int(row["article_id"]),
         title=title,
         url=safe_url(row.get("url")),
-        source=clean_text(row.get("source") or "", 80),
+        source=outlet_name(row.get("source"), safe_url(row.get("url"))),
         day=str(row.get("day") or ""),
         score=float(row["score"]) if row.get("score") is not None else None,
         centrality=centrality,
@@ -401,76 +437,18 @@ def fmt_signed(v: float | None, digits: int = 1) -> str:
     return "n/a" if v is None else f"{v:+,.{digits}f}"
 
 
+def fmt_p(v: float | None) -> str:
+    """A p-value for display: ``<0.001`` for tiny ones, three decimals otherwise, or ``n/a``."""
+    if v is None:
+        return "n/a"
+    return "<0.001" if v < 0.001 else f"{v:.3f}"
+
+
+def fmt_share(v: float | None) -> str:
+    """A rate in [0, 1] as a whole percentage, or ``n/a``."""
+    return "n/a" if v is None else f"{100 * v:.0f}%"
+
+
 def fmt_pct(v: float | None) -> str:
     """A percentage change with its sign, or ``n/a``."""
     return "n/a" if v is None else f"{v:+,.1f}%"
-
-
-def summary_lines(data: ReportData) -> list[str]:
-    """The report's headline summary as plain sentences (escaped later by each renderer)."""
-    wk = data.week
-    span = f"{wk.start:%d %b} to {wk.end:%d %b %Y}"
-    progress = [data.progress_note] if data.progress_note else []
-    if not data.has_data:
-        return [
-            f"No data for week {wk.label} ({span}): no articles are dated in that week "
-            f"(data covers {data.coverage}).",
-            *progress,
-        ]
-    lines = [
-        *progress,
-        f"Week {wk.label} ({span}): {data.week_articles} distinct articles from "
-        f"{data.week_feeds} feeds (data covers {data.coverage})."
-    ]
-    if not data.has_index:
-        lines.append(
-            "The narrative index has no values for this week yet: run tracker index "
-            "(or tracker run) and write the report again."
-        )
-        return lines
-    compared = [(n.change_prev, n) for n in data.narratives if n.change_prev is not None]
-    risers = [n for c, n in sorted(compared, key=lambda t: -t[0]) if c > 0]
-    fallers = [n for c, n in sorted(compared, key=lambda t: t[0]) if c < 0]
-    for verb, group in (("rose", risers), ("fell", fallers)):
-        if not group:
-            continue
-        top = group[0]
-        lines.append(
-            f"{top.label} {verb} most: mean index {fmt_num(top.week_mean)} against "
-            f"{fmt_num(top.prev_mean)} last week ({fmt_signed(top.change_prev)}, "
-            f"{fmt_pct(top.pct_prev)}) and {fmt_num(top.quarter_mean)} over the trailing "
-            f"quarter ({fmt_signed(top.change_quarter)}, {fmt_pct(top.pct_quarter)})."
-        )
-        if len(group) > 1:
-            others = ", ".join(
-                f"{n.label} ({fmt_signed(n.change_prev)}, {fmt_pct(n.pct_prev)})" for n in group[1:]
-            )
-            lines.append(f"Also {verb}: {others}.")
-    flat = [n.label for c, n in compared if c == 0]
-    if flat:
-        lines.append(f"Unchanged: {', '.join(flat)}.")
-    new = [n for n in data.narratives if n.change_prev is None and n.week_mean is not None]
-    if new:
-        lines.append(
-            "No index last week to compare with: "
-            + ", ".join(f"{n.label} ({fmt_num(n.week_mean)} this week)" for n in new)
-            + "."
-        )
-    spiking = [n for n in data.narratives if n.spike_days]
-    if spiking:
-        lines.append(
-            "Spikes: "
-            + "; ".join(f"{n.label} on {', '.join(n.spike_days)}" for n in spiking)
-            + "."
-        )
-    low_days = [d.day for d in data.daily_volume if d.low]
-    if data.failed_feeds or data.silent_feeds or low_days:
-        notes = []
-        if data.failed_feeds:
-            notes.append(f"{len(data.failed_feeds)} feed(s) with failed fetches")
-        if data.silent_feeds:
-            notes.append(f"{len(data.silent_feeds)} silent feed(s)")
-        if low_days:
-            notes.append(f"{len(low_days)} low-volume day(s)")
-        lines.append("Data quality: " + ", ".join(notes) + " (see below).")
-    return lines

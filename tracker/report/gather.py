@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
+from collections.abc import Mapping
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from tracker.base.db import utcnow
@@ -24,21 +27,26 @@ from tracker.report.data import (
     clean_text,
     pick_representatives,
 )
+from tracker.report.facts import CoverageDay, EmergingTopic, HitRate, WeeklyFigure, pick_stories
 from tracker.report.queries import (
     Q_COVERAGE,
+    Q_COVERAGE_DAYS,
     Q_CROSS_LINK_EXAMPLES,
     Q_CROSS_LINKS,
     Q_DAILY_VOLUME,
     Q_EMBEDDING_MODEL,
+    Q_EMERGING,
     Q_ENTITY_RISERS,
     Q_FAILED_FEEDS,
     Q_INDEX_SERIES,
+    Q_INDEX_SETTINGS,
     Q_MEMBER_ARTICLES,
     Q_MODEL_VERSIONS,
     Q_NARRATIVE_WEEK,
     Q_SILENT_FEEDS,
     Q_TOP_ENTITIES,
     Q_WEEK_CLAIMS,
+    Q_WEEKLY,
     QueryRunner,
 )
 from tracker.report.weeks import Week
@@ -78,6 +86,8 @@ def gather_report(
     options: ReportOptions | None = None,
     generated_at: str | None = None,
     today: date | None = None,
+    models_dir: Path | None = None,
+    events_path: Path | None = None,
 ) -> ReportData:
     """Run the report's named queries for ``week`` and assemble a :class:`ReportData`.
 
@@ -138,6 +148,8 @@ def gather_report(
         return ReportData(**base, **quality, queries=tuple(runner.runs))
 
     week_rows = runner.run(Q_NARRATIVE_WEEK)
+    weekly = {r["narrative_id"]: _weekly(r) for r in runner.run(Q_WEEKLY)}
+    stored = {r["key"]: r["value"] for r in runner.run(Q_INDEX_SETTINGS)}
     series: dict[str, list[Point]] = {}
     spikes: dict[str, list[str]] = {}
     for r in runner.run(Q_INDEX_SERIES):
@@ -160,6 +172,7 @@ def gather_report(
     for r in week_rows:
         nid = r["narrative_id"]
         reps, ranked_by = pick_representatives(members.get(nid, []), options.representatives)
+        stories = pick_stories(members.get(nid, []), options.stories, _story_fields)
         narratives.append(
             NarrativeReport(
                 id=nid,
@@ -183,6 +196,8 @@ def gather_report(
                 representatives=tuple(reps),
                 members=len(members.get(nid, [])),
                 ranked_by=ranked_by,
+                weekly=weekly.get(nid),
+                stories=tuple(stories),
             )
         )
     labels = {n.id: n.label for n in narratives}
@@ -229,9 +244,21 @@ def gather_report(
         ModelVersion(clean_text(r["model_version"], 200), r["rows"], r["computed_at"])
         for r in runner.run(Q_MODEL_VERSIONS)
     )
+    coverage_days = tuple(
+        CoverageDay(r["day"], r["articles"], r["scored_articles"], r["sources"], bool(r["covered"]))
+        for r in runner.run(Q_COVERAGE_DAYS)
+    )
+    emerging = tuple(_emerging(r) for r in runner.run(Q_EMERGING))
+    rates, note = _hit_rates(conn, labels, models_dir, events_path)
     return ReportData(
         **base,
         **quality,
+        interval=_float(stored.get("interval"), 0.9),
+        mover_p=_float(stored.get("mover_p"), 0.01),
+        coverage_days=coverage_days,
+        emerging=emerging,
+        hit_rates=rates,
+        validation_note=note,
         narratives=tuple(narratives),
         claims=claims,
         claims_total=len(claim_rows),
@@ -256,3 +283,68 @@ def _entities_by_narrative(rows: list[dict[str, Any]]) -> dict[str, list[EntityF
             )
         )
     return out
+
+
+def _float(text: str | None, default: float) -> float:
+    try:
+        return float(text) if text is not None else default
+    except ValueError:
+        return default
+
+
+def _weekly(r: Mapping[str, Any]) -> WeeklyFigure:
+    return WeeklyFigure(
+        index_value=r["index_value"], index_low=r["index_low"], index_high=r["index_high"],
+        prev_index=r["prev_index"], change=r["change"], change_p=r["change_p"],
+        mover=bool(r["mover"]), articles=int(r["articles"]), expected=r["expected_articles"],
+        covered_days=int(r["covered_days"]), member_sources=int(r["member_sources"]),
+        net_stance=r["net_stance"], stance_articles=int(r["stance_articles"] or 0),
+        prev_net_stance=r["prev_net_stance"],
+    )
+
+
+def _story_fields(row: Mapping[str, Any]) -> tuple[str, str | None, str, str, float | None, str | None]:
+    ref = article_ref(row, evidence=True)
+    return ref.title, ref.url, ref.source, ref.day, ref.score, ref.evidence
+
+
+def _json_list(text: Any, key: str, limit: int) -> tuple[str, ...]:
+    try:
+        items = json.loads(text) if isinstance(text, str) else []
+    except ValueError:
+        return ()
+    out = []
+    for item in items if isinstance(items, list) else []:
+        value = item.get(key) if isinstance(item, dict) else item
+        if isinstance(value, str) and value.strip():
+            out.append(clean_text(value, 160))
+    return tuple(out[:limit])
+
+
+def _emerging(r: Mapping[str, Any]) -> EmergingTopic:
+    return EmergingTopic(
+        topic_id=int(r["topic_id"]), label=clean_text(r["label"], 120), growth=str(r["growth"]),
+        articles=int(r["articles"]), sources=int(r["sources"]),
+        recent_articles=int(r["recent_articles"]), baseline_weekly=r["baseline_weekly"],
+        peak_day=str(r["peak_day"]), headlines=_json_list(r["headlines"], "title", 3),
+        entities=_json_list(r["entities"], "name", 5),
+    )
+
+
+def _hit_rates(conn: sqlite3.Connection, labels: Mapping[str, str], models_dir: Path | None,
+               events_path: Path | None) -> tuple[tuple[HitRate, ...], str | None]:
+    """Current event hit rates of the index (tracker validate's study), or why there are none."""
+    from tracker.base.errors import TrackerError
+    from tracker.index.validate import current_hit_rates
+
+    try:
+        rates = current_hit_rates(conn, events_path, models_dir=models_dir)
+    except (TrackerError, OSError, ValueError, ImportError) as exc:
+        return (), f"The event study could not run: {clean_text(exc, 300)}"
+    if not rates:
+        return (), "The index is empty: no event study yet."
+    return tuple(
+        HitRate(r.narrative, labels.get(r.narrative, r.narrative), r.events, r.ranked, r.hits,
+                r.hit_rate, r.placebo_rate, r.p_value)
+        for r in rates
+    ), None

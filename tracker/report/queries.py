@@ -165,15 +165,19 @@ LIMIT 1
 
 Q_MEMBER_ARTICLES = NamedQuery(
     "member_articles",
-    "The week's member articles per narrative with their score and embedding. Centrality "
+    "The week's member articles per narrative with their score, story cluster and embedding. "
+    "Stories group members by story cluster (an article without one is its own story), "
+    "biggest by outlets then articles. Centrality "
     "= cosine between an article's vector and the mean of the narrative's unit-normalised "
     "member vectors that week; articles without a vector rank after, by score.",
     """
-SELECT an.narrative_id, a.id AS article_id, a.title, COALESCE(a.url, a.canonical_url) AS url,
-  a.day, COALESCE(f.title, f.name) AS source, an.score, an.evidence, ae.dim, ae.vector
+SELECT an.narrative_id, a.id AS article_id, a.title, COALESCE(a.canonical_url, a.url) AS url,
+  a.day, a.feed_id, COALESCE(f.title, f.name) AS source, an.score, an.evidence,
+  sa.cluster_id, ae.dim, ae.vector
 FROM article_narratives an
 JOIN articles a ON a.id = an.article_id
 JOIN feeds f ON f.id = a.feed_id
+LEFT JOIN story_articles sa ON sa.article_id = a.id
 LEFT JOIN article_embeddings ae ON ae.article_id = a.id AND ae.model = :embedding_model
 WHERE an.is_member = 1 AND +a.duplicate_of IS NULL
   AND a.day BETWEEN :week_start AND :week_end
@@ -183,9 +187,9 @@ ORDER BY an.narrative_id, an.score DESC, a.id
 
 Q_WEEK_CLAIMS = NamedQuery(
     "week_claims",
-    "Money and percent figures cited in the week's articles, with their entity; the same "
-    "figure for the same entity in one article (title and summary) counts once. Claims in "
-    "narrative articles and with a linked entity first.",
+    "Money and percent figures cited in the week's narrative member articles (figures in "
+    "other articles are left out), with their entity; the same figure for the same entity "
+    "in one article (title and summary) counts once. Claims with a linked entity first.",
     """
 -- With exactly one MIN(), SQLite takes the bare columns (text, subject) from that row.
 SELECT MIN(c.id) AS claim_id, a.day, c.kind, c.value, c.low, c.high, c.unit,
@@ -201,8 +205,9 @@ JOIN articles a ON a.id = c.article_id
 JOIN feeds f ON f.id = a.feed_id
 LEFT JOIN entities e ON e.id = c.entity_id
 WHERE +a.duplicate_of IS NULL AND a.day BETWEEN :week_start AND :week_end
+  AND EXISTS (SELECT 1 FROM article_narratives m WHERE m.article_id = a.id AND m.is_member = 1)
 GROUP BY c.article_id, c.entity_id, c.kind, c.value, c.low, c.high, c.unit
-ORDER BY narratives IS NULL, c.entity_id IS NULL, a.day, claim_id
+ORDER BY c.entity_id IS NULL, a.day, claim_id
 """,
 )
 
@@ -336,10 +341,72 @@ ORDER BY model_version
 """,
 )
 
+Q_WEEKLY = NamedQuery(
+    "narrative_weekly",
+    "Per narrative: the index's own weekly figures for the report week (index with its "
+    "interval, change against the previous week with its p-value, mover = significant), "
+    "and last week's net stance.",
+    """
+SELECT w.narrative_id, w.index_value, w.index_low, w.index_high, w.prev_index, w.change,
+  w.change_p, w.mover, w.articles, w.expected_articles, w.covered_days, w.member_sources,
+  w.net_stance, w.stance_articles,
+  (SELECT p.net_stance FROM narrative_weekly p
+    WHERE p.narrative_id = w.narrative_id AND p.week_end = :prev_end) AS prev_net_stance
+FROM narrative_weekly w
+WHERE w.week_end = :week_end
+ORDER BY w.narrative_id
+""",
+)
+
+Q_INDEX_SETTINGS = NamedQuery(
+    "index_settings",
+    "The index parameters the stored figures were computed with (interval, thresholds).",
+    """
+SELECT key, value FROM index_settings
+WHERE key IN ('interval', 'mover_p', 'spike_p', 'mover_min_articles', 'spike_min_articles')
+ORDER BY key
+""",
+)
+
+Q_COVERAGE_DAYS = NamedQuery(
+    "coverage_days",
+    "Per day of the week: articles, articles scored by the narrative model and sources, as "
+    "the index counted them; covered = enough sources for the index to trust the day.",
+    """
+SELECT day, articles, scored_articles, sources, covered
+FROM coverage_daily
+WHERE day BETWEEN :week_start AND :week_end
+ORDER BY day
+""",
+)
+
+Q_EMERGING = NamedQuery(
+    "emerging_topics",
+    "New and rising topics of the latest discovery run whose window ends in the report week "
+    "(or the day after), preferring the run over articles no narrative claims; most recent "
+    "articles first.",
+    """
+WITH run AS (
+  SELECT id FROM discover_runs
+  WHERE end_day BETWEEN :week_start AND :after_end
+  ORDER BY end_day DESC, scope = 'unclaimed' DESC, id DESC LIMIT 1
+)
+SELECT t.id AS topic_id, t.label, t.growth, t.articles, t.sources, t.recent_articles,
+  t.baseline_weekly, t.peak_day, t.headlines, t.entities
+FROM discovered_topics t JOIN run ON t.run_id = run.id
+WHERE t.growth IN ('new', 'rising')
+ORDER BY t.recent_articles DESC, t.articles DESC, t.id
+LIMIT :top_n
+""",
+)
+
+
 #: Every query the report may run, in appendix order.
 QUERIES: tuple[NamedQuery, ...] = (
     Q_COVERAGE,
     Q_NARRATIVE_WEEK,
+    Q_WEEKLY,
+    Q_INDEX_SETTINGS,
     Q_INDEX_SERIES,
     Q_TOP_ENTITIES,
     Q_ENTITY_RISERS,
@@ -351,6 +418,8 @@ QUERIES: tuple[NamedQuery, ...] = (
     Q_FAILED_FEEDS,
     Q_SILENT_FEEDS,
     Q_DAILY_VOLUME,
+    Q_COVERAGE_DAYS,
+    Q_EMERGING,
     Q_MODEL_VERSIONS,
 )
 

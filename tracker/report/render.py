@@ -17,7 +17,8 @@ import jinja2
 from markupsafe import Markup
 
 from tracker.report.charts import Series, line_chart, series_colours, to_svg
-from tracker.report.data import NarrativeReport, ReportData, fmt_num, fmt_pct, fmt_signed, summary_lines
+from tracker.report.data import NarrativeReport, ReportData, fmt_num, fmt_p, fmt_pct, fmt_share, fmt_signed
+from tracker.report.lead import lead_items, steady_line, summary_lines
 
 # --------------------------------------------------------------------------- rendering
 
@@ -161,6 +162,8 @@ def _common_filters() -> dict[str, Any]:
         "num": fmt_num,
         "signed": fmt_signed,
         "pct": fmt_pct,
+        "pval": fmt_p,
+        "share": fmt_share,
         "param_lines": _param_lines,
     }
 
@@ -199,13 +202,31 @@ def _environment(markdown: bool) -> jinja2.Environment:
     return env
 
 
-def _context(data: ReportData) -> dict[str, Any]:
+def queries_name(data: ReportData, ext: str) -> str:
+    """File name of the report's queries file (beside the report)."""
+    return f"report-{data.week.label}-queries.{ext}"
+
+
+def _context(data: ReportData, *, markdown: bool) -> dict[str, Any]:
+    qfile = queries_name(data, "md" if markdown else "html")
+
+    def qref(name: str) -> str:
+        # A named query, linked to its SQL and parameters in the queries file.
+        if markdown:
+            return MdText(f"query [`{name}`]({qfile}#{name})")
+        return Markup('query <a href="{}#{}"><code>{}</code></a>').format(qfile, name, name)
+
     return {
         "data": data,
         "week": data.week,
         "summary": summary_lines(data),
+        "lead": lead_items(data) if data.has_index else [],
+        "steady": steady_line(data) if data.has_index else None,
+        "missing_weekly": [n.label for n in data.narratives if n.weekly is None],
         "low_days": [d for d in data.daily_volume if d.low],
         "queries": data.queries,
+        "queries_file": qfile,
+        "qref": qref,
     }
 
 
@@ -213,7 +234,7 @@ def render_markdown(data: ReportData, chart_links: Mapping[str, str] | None = No
     """The report as Markdown; ``chart_links`` maps narrative ids to relative SVG paths."""
     links = {k: MdText(quote(v, safe="/._-")) for k, v in (chart_links or {}).items()}
     return _environment(markdown=True).get_template("report.md.j2").render(
-        **_context(data), chart_links=links
+        **_context(data, markdown=True), chart_links=links
     )
 
 
@@ -223,5 +244,14 @@ def render_html(data: ReportData, charts: Mapping[str, ReportChart] | None = Non
     # vl-convert's SVG escapes every label it draws; nothing else is marked safe.
     svgs = {k: {"wide": Markup(c.svg), "narrow": Markup(c.narrow)} for k, c in drawn.items()}
     return _environment(markdown=False).get_template("report.html.j2").render(
-        **_context(data), charts=svgs
+        **_context(data, markdown=False), charts=svgs
+    )
+
+
+def render_queries(data: ReportData, *, markdown: bool) -> str:
+    """The queries file: every query the report ran, with its parameters and SQL."""
+    report_file = f"report-{data.week.label}.{'md' if markdown else 'html'}"
+    name = "queries.md.j2" if markdown else "queries.html.j2"
+    return _environment(markdown=markdown).get_template(name).render(
+        **_context(data, markdown=markdown), report_file=report_file
     )

@@ -14,9 +14,17 @@ from pathlib import Path
 import sqlite_utils
 
 from tracker.base.settings import Settings
-from tracker.report.data import ReportOptions, summary_lines
+from tracker.report.data import ReportOptions
 from tracker.report.gather import gather_report
-from tracker.report.render import chart_slug, render_charts, render_html, render_markdown
+from tracker.report.lead import summary_lines
+from tracker.report.render import (
+    chart_slug,
+    queries_name,
+    render_charts,
+    render_html,
+    render_markdown,
+    render_queries,
+)
 from tracker.report.weeks import ReportError, default_week, parse_week
 
 log = logging.getLogger(__name__)
@@ -37,12 +45,13 @@ class ReportResult:
     chart_paths: tuple[Path, ...]
     pdf_path: Path | None
     summary: tuple[str, ...]
+    query_paths: tuple[Path, ...] = ()
 
     @property
     def paths(self) -> list[Path]:
         """Every file written."""
         extra = [self.pdf_path] if self.pdf_path else []
-        return [self.markdown_path, self.html_path, *self.chart_paths, *extra]
+        return [self.markdown_path, self.html_path, *self.query_paths, *self.chart_paths, *extra]
 
 
 def _write_text(path: Path, text: str) -> None:
@@ -117,7 +126,7 @@ def write_report(
 ) -> ReportResult:
     """Write the week's report as Markdown (+ SVG charts beside it) and HTML, optionally PDF."""
     wk = parse_week(week) if week else default_week(today)
-    data = gather_report(db.conn, wk, options=options)
+    data = gather_report(db.conn, wk, options=options, today=today, models_dir=settings.models_dir)
     charts = render_charts(data)
     stem = f"report-{wk.label}"
     chart_dir = out_dir / f"{stem}-charts"
@@ -140,6 +149,9 @@ def write_report(
         html_path = out_dir / f"{stem}.html"
         _write_text(md_path, render_markdown(data, links))
         _write_text(html_path, render_html(data, charts))
+        query_paths = (out_dir / queries_name(data, "md"), out_dir / queries_name(data, "html"))
+        _write_text(query_paths[0], render_queries(data, markdown=True))
+        _write_text(query_paths[1], render_queries(data, markdown=False))
     except OSError as exc:
         raise ReportError(
             f"Cannot write the report to {out_dir}: {exc}. Choose a writable directory with --out "
@@ -155,4 +167,5 @@ def write_report(
         chart_paths=tuple(chart_paths),
         pdf_path=pdf_path,
         summary=tuple(summary_lines(data)),
+        query_paths=query_paths,
     )

@@ -36,6 +36,7 @@ from tracker.report.charts import INDEX_TITLE, Point, Series, line_chart, series
 from tracker.serve import charts as serve_charts
 from tracker.serve import exports, pages
 from tracker.serve.pagedata import readable_source
+from tracker.serve.alerts_feed import alerts_atom
 
 log = logging.getLogger(__name__)
 
@@ -562,7 +563,8 @@ async def _static(request: Any) -> Response:
 @hookimpl
 def register_routes() -> list[tuple[str, Any]]:
     """Serve the chart scripts from the package: pages load nothing from the network."""
-    return [(r"^/-/tracker-static/(?P<name>[A-Za-z0-9_.-]+)$", _static), *pages.ROUTES]
+    return [(r"^/-/tracker-static/(?P<name>[A-Za-z0-9_.-]+)$", _static),
+            (r"^/-/alerts\.atom$", alerts_atom), *pages.ROUTES]
 
 
 @hookimpl
