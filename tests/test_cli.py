@@ -180,7 +180,7 @@ def test_memory_error_is_exit_2_with_a_fix(tmp_path: Path, monkeypatch: pytest.M
     def exhausted(*args: Any, **kwargs: Any) -> Any:
         raise MemoryError
 
-    monkeypatch.setattr("tracker.cli.run_ingest", exhausted)
+    monkeypatch.setattr("tracker.cli.collect.run_ingest", exhausted)
     assert_clear_error(invoke("--db", str(tmp_path / "t.db"), "ingest"), "out of memory")
 
 
@@ -189,7 +189,7 @@ def test_any_unexpected_exception_is_exit_2_and_says_how_to_see_more(
     def broken(*args: Any, **kwargs: Any) -> Any:
         raise KeyError("surprise")
 
-    monkeypatch.setattr("tracker.cli.run_ingest", broken)
+    monkeypatch.setattr("tracker.cli.collect.run_ingest", broken)
     result = invoke("--db", str(tmp_path / "t.db"), "ingest")
     assert_clear_error(result, "KeyError", "-vv")
 

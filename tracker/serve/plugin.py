@@ -35,8 +35,8 @@ from tracker.base.resources import packaged
 from tracker.report.charts import INDEX_TITLE, Point, Series, line_chart, series_colours, to_svg
 from tracker.serve import charts as serve_charts
 from tracker.serve import exports, pages
-from tracker.serve.pagedata import readable_source
 from tracker.serve.alerts_feed import alerts_atom
+from tracker.serve.pagedata import readable_source
 
 log = logging.getLogger(__name__)
 
