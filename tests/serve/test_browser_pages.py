@@ -11,18 +11,14 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 
-from tests.paths import REPO
 from tests.serve.cdp import Browser
-from tests.serve.test_browser_serve import CHROMIUM, free_port
+from tests.serve.live import live_serve
+from tests.serve.test_browser_serve import CHROMIUM
 from tests.serve.test_serve_pages import SPIKE_ARTICLES, SPIKE_DAY, make_pages_db
 
 pytestmark = [
@@ -43,30 +39,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """`tracker serve` on the pages fixture; yields its base URL."""
     path = tmp_path_factory.mktemp("browser-pages") / "tracker.db"
     make_pages_db(path)
-    port = free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "tracker", "--db", str(path), "serve", "--port", str(port)],
-        cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(url + "/", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"tracker serve did not come up: {proc.stdout.read() if proc.stdout else ''}")
-            time.sleep(0.2)
+    with live_serve(path) as url:
         yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
 
 
 @pytest.fixture

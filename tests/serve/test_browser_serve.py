@@ -6,9 +6,7 @@ when /usr/bin/chromium is absent.
 
 from __future__ import annotations
 
-import socket
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,7 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.paths import REPO
+from tests.serve.live import live_serve
 from tests.serve.test_serve import make_tracker_db
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -28,45 +26,13 @@ pytestmark = [
 ]
 
 
-def free_port() -> int:
-    """A loopback port nobody is listening on right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """`tracker serve --no-sql` on the fixture database; yields its base URL."""
     path = tmp_path_factory.mktemp("browser") / "tracker.db"
     make_tracker_db(path)
-    port = free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "tracker", "--db", str(path), "serve", "--port", str(port),
-         "--no-sql"],
-        cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(url + "/", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                output = proc.stdout.read() if proc.stdout else ""
-                pytest.fail(f"tracker serve did not come up on {url}: {output}")
-            time.sleep(0.2)
+    with live_serve(path, "--no-sql") as url:
         yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
 
 
 def chromium(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:

@@ -22,6 +22,7 @@ import pytest
 from click.testing import CliRunner
 
 from tests.paths import REPO
+from tests.serve.live import free_port
 from tracker.base.db import connect, open_db, transaction
 from tracker.base.errors import TrackerError
 from tracker.base.settings import load_settings
@@ -771,13 +772,6 @@ def test_cli_serve_errors_say_what_to_do(tmp_path: Path) -> None:
     unknown = runner.invoke(cli, ["--db", str(path), "serve", "--host", "no-such-host.invalid"])
     assert unknown.exit_code == 2 and "no such host" in unknown.output
     assert runner.invoke(cli, ["serve", "--port", "0"]).exit_code == 2  # out of range: usage error
-
-
-def free_port() -> int:
-    """A loopback port nobody listens on right now."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 # --- the chart functions -----------------------------------------------------------------

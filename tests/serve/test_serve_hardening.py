@@ -7,12 +7,10 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import socket
 import sqlite3
 import subprocess
 import sys
 import textwrap
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,6 +19,7 @@ import pytest
 from click.testing import CliRunner
 
 from tests.paths import REPO
+from tests.serve.live import free_port, live_serve
 from tests.serve.test_serve import DAYS, LAST_DAY, Client, day, make_tracker_db
 from tracker.base.db import connect, migrate
 from tracker.base.migrations import MIGRATIONS
@@ -53,7 +52,7 @@ def test_a_foreign_sqlite_file_is_refused_and_left_alone(tmp_path: Path) -> None
     conn.commit()
     conn.close()
     before = other.read_bytes()
-    result = CliRunner().invoke(cli, ["--db", str(other), "serve", "--port", str(_free_port())])
+    result = CliRunner().invoke(cli, ["--db", str(other), "serve", "--port", str(free_port())])
     assert result.exit_code == 2
     assert "not a tracker database" in result.output and "notes" in result.output
     assert other.read_bytes() == before  # not migrated into a tracker database
@@ -68,7 +67,7 @@ def test_empty_and_non_sqlite_files_are_refused(tmp_path: Path, content: bytes,
                                                 message: str) -> None:
     path = tmp_path / "x.db"
     path.write_bytes(content)
-    result = CliRunner().invoke(cli, ["--db", str(path), "serve", "--port", str(_free_port())])
+    result = CliRunner().invoke(cli, ["--db", str(path), "serve", "--port", str(free_port())])
     assert result.exit_code == 2 and message in result.output, result.output
     assert path.read_bytes() == content
 
@@ -133,12 +132,6 @@ def test_a_writable_database_is_opened_read_only_not_immutable(tmp_path: Path) -
 # --- the socket ---------------------------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 # --- an installed third-party plugin ---------------------------------------------------------
 
 PLUGIN = '''
@@ -176,24 +169,8 @@ def test_an_installed_datasette_plugin_is_loaded_and_cannot_write(tmp_path: Path
     path = tmp_path / "tracker.db"
     make_tracker_db(path)
     before = path.read_bytes()
-    port = _free_port()
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(site), str(REPO)])}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "tracker", "--db", str(path), "serve", "--port", str(port)],
-        cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(url + "/-/plugins.json", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"tracker serve did not start: {proc.stdout.read() if proc.stdout else ''}")
-            time.sleep(0.2)
+    with live_serve(path, env=env, ready="/-/plugins.json", timeout=60) as url:
         names = [p["name"] for p in httpx.get(url + "/-/plugins.json").json()]
         assert "tiny-tracker-test-plugin" in names and "tracker.serve.plugin" in names
         tiny = httpx.get(url + "/-/tiny")
@@ -203,13 +180,6 @@ def test_an_installed_datasette_plugin_is_loaded_and_cannot_write(tmp_path: Path
         assert "readonly" in body["write"]  # SQLite refused the plugin's write
         # POST stays open to plugins (login forms, GraphQL ...); the tracker's pages still work.
         assert httpx.get(url + "/tracker/top_movers.json?_shape=array").status_code == 200
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
     assert path.read_bytes() == before
 
 
