@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -55,3 +57,24 @@ def live_serve(db: Path, *args: str, env: Mapping[str, str] | None = None, ready
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+
+
+@contextmanager
+def canned_rows(db: Path) -> Iterator[Callable[..., list[dict[str, Any]]]]:
+    """In-process Datasette over ``db``: yields ``get(query, **params)``, a canned query's rows
+    (``_shape=array``), asserting the query answered 200."""
+    from tracker.serve.server import DATABASE_NAME, build_datasette
+
+    ds = build_datasette(db)
+    loop = asyncio.new_event_loop()
+
+    def get(query: str, **params: str) -> list[dict[str, Any]]:
+        response = loop.run_until_complete(
+            ds.client.get(f"/{DATABASE_NAME}/{query}.json", params={"_shape": "array", **params}))
+        assert response.status_code == 200, response.text
+        return list(response.json())
+
+    try:
+        yield get
+    finally:
+        loop.close()

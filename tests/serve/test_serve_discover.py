@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -10,8 +9,8 @@ from typing import Any
 
 import pytest
 
+from tests.serve.live import canned_rows
 from tracker.base.db import open_db, transaction
-from tracker.serve.server import DATABASE_NAME, build_datasette
 
 
 def make_db(path: Path) -> None:
@@ -71,17 +70,8 @@ def make_db(path: Path) -> None:
 def rows(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     path = tmp_path_factory.mktemp("serve-discover") / "tracker.db"
     make_db(path)
-    ds = build_datasette(path)
-    loop = asyncio.new_event_loop()
-
-    def get(query: str, **params: str) -> list[dict[str, Any]]:
-        response = loop.run_until_complete(
-            ds.client.get(f"/{DATABASE_NAME}/{query}.json", params={"_shape": "array", **params}))
-        assert response.status_code == 200, response.text
-        return list(response.json())
-
-    yield get
-    loop.close()
+    with canned_rows(path) as get:
+        yield get
 
 
 def test_query_discovered_topics_latest(rows: Any) -> None:
