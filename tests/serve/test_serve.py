@@ -12,7 +12,6 @@ import re
 import socket
 import sqlite3
 import xml.etree.ElementTree as ET
-from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -195,14 +194,6 @@ def make_tracker_db(path: Path) -> None:
             mentions,
         )
     conn.close()
-
-
-@pytest.fixture(scope="module")
-def loop() -> Iterator[asyncio.AbstractEventLoop]:
-    """One event loop for the module: Datasette's locks bind to the loop that first uses them."""
-    event_loop = asyncio.new_event_loop()
-    yield event_loop
-    event_loop.close()
 
 
 @pytest.fixture(scope="module")

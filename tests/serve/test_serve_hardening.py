@@ -11,7 +11,6 @@ import sqlite3
 import subprocess
 import sys
 import textwrap
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -25,13 +24,6 @@ from tracker.base.db import connect, migrate
 from tracker.base.migrations import MIGRATIONS
 from tracker.cli import cli
 from tracker.serve.server import DATABASE_NAME, build_datasette, check_database
-
-
-@pytest.fixture(scope="module")
-def loop() -> Iterator[asyncio.AbstractEventLoop]:
-    event_loop = asyncio.new_event_loop()
-    yield event_loop
-    event_loop.close()
 
 
 @pytest.fixture(scope="module")

@@ -13,7 +13,6 @@ import io
 import json
 import re
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -79,14 +78,6 @@ def make_pages_db(path: Path) -> None:
             [(day(n), feed, (0.8 if n >= DAYS - 7 else -0.4) + feed / 10)
              for n in range(DAYS - 14, DAYS) for feed in (1, 2, 3)])
     conn.close()
-
-
-@pytest.fixture(scope="module")
-def loop() -> Iterator[asyncio.AbstractEventLoop]:
-    """One event loop for the module."""
-    event_loop = asyncio.new_event_loop()
-    yield event_loop
-    event_loop.close()
 
 
 @pytest.fixture(scope="module")
