@@ -718,6 +718,31 @@ def test_write_report_files(store: tuple[sqlite_utils.Database, dict[str, int], 
     assert not list(out.glob(".*.tmp"))
 
 
+def test_report_shows_how_the_stories_move_together(
+        store: tuple[sqlite_utils.Database, dict[str, int], Path], tmp_path: Path) -> None:
+    """After `tracker dynamics`, both formats carry the section and the lag chart is a file."""
+    conn = store[0].conn
+    out = tmp_path / "reports"
+    before = write_report(store[0], load_settings(env={}), week="2026-W47", out_dir=out)
+    assert "How the stories move together" not in before.markdown_path.read_text(encoding="utf-8")
+    xcorr = json.dumps({str(k): 0.05 * k for k in range(-3, 4)})
+    with conn:
+        conn.execute(
+            "INSERT INTO narrative_dynamics (analysis, series, frequency, variant, leader, follower, "
+            "significant, p_value, p_adjusted, verdict, xcorr, n_obs, params, first_day, last_day, computed_at) "
+            "VALUES ('granger', 'intensity', 'daily', 'all', 'fed', 'crypto', 1, 0.001, 0.004, "
+            "'Fed <easing> leads Crypto by 2 days', ?, 300, '{}', '2026-01-01', '2026-11-22', 'now')",
+            (xcorr,))
+    res = write_report(store[0], load_settings(env={}), week="2026-W47", out_dir=out)
+    md = res.markdown_path.read_text(encoding="utf-8")
+    html = res.html_path.read_text(encoding="utf-8")
+    assert "## How the stories move together" in md and "Fed <easing> leads Crypto by 2 days" in md
+    chart = [p for p in res.chart_paths if p.name == "dynamics-lags.svg"]
+    assert chart and f"]({chart[0].parent.name}/dynamics-lags.svg)" in md
+    ET.parse(chart[0])
+    assert 'id="dynamics"' in html and "Fed &lt;easing&gt; leads Crypto by 2 days" in html
+
+
 def test_default_week_used_when_none(store: tuple[sqlite_utils.Database, dict[str, int], Path],
                                      tmp_path: Path) -> None:
     res = write_report(store[0], load_settings(env={}), week=None, out_dir=tmp_path,

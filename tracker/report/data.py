@@ -217,6 +217,10 @@ class ReportData:
     emerging: tuple[EmergingTopic, ...] = ()
     hit_rates: tuple[HitRate, ...] = ()
     validation_note: str | None = None
+    #: "How the stories move together" (``tracker dynamics``): its Markdown and lag-chart spec,
+    #: None when dynamics never ran on this database.
+    dynamics_markdown: str | None = None
+    dynamics_chart: dict[str, Any] | None = None
 
     @property
     def has_data(self) -> bool:

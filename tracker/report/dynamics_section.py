@@ -152,3 +152,31 @@ def dynamics_section(conn: sqlite3.Connection, *, focus: Sequence[tuple[str, str
 def lag_chart_svg(section: DynamicsSection) -> str:
     """The section's lag chart as standalone SVG (for the report's files)."""
     return to_svg(section.chart)
+
+
+def section_html(markdown: str) -> str:
+    """The section's Markdown (as :func:`section_markdown` writes it: a heading, paragraphs,
+    bullets with **bold**) as escaped HTML for the report page, heading left to the page."""
+    from markupsafe import escape
+
+    def inline(text: str) -> str:
+        parts = str(escape(text)).split("**")
+        return "".join(f"<strong>{p}</strong>" if i % 2 else p for i, p in enumerate(parts))
+
+    html: list[str] = []
+    in_list = False
+    for line in markdown.splitlines():
+        if line.startswith("- "):
+            if not in_list:
+                html.append("<ul>")
+                in_list = True
+            html.append(f"<li>{inline(line[2:])}</li>")
+            continue
+        if in_list:
+            html.append("</ul>")
+            in_list = False
+        if line.strip() and not line.startswith("## "):
+            html.append(f"<p>{inline(line)}</p>")
+    if in_list:
+        html.append("</ul>")
+    return "\n".join(html)

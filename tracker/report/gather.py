@@ -27,6 +27,7 @@ from tracker.report.data import (
     clean_text,
     pick_representatives,
 )
+from tracker.report.dynamics_section import dynamics_section
 from tracker.report.facts import CoverageDay, EmergingTopic, HitRate, WeeklyFigure, pick_stories
 from tracker.report.queries import (
     Q_COVERAGE,
@@ -250,6 +251,7 @@ def gather_report(
     )
     emerging = tuple(_emerging(r) for r in runner.run(Q_EMERGING))
     rates, note = _hit_rates(conn, labels, models_dir, events_path)
+    dynamics = dynamics_section(conn)
     return ReportData(
         **base,
         **quality,
@@ -259,6 +261,8 @@ def gather_report(
         emerging=emerging,
         hit_rates=rates,
         validation_note=note,
+        dynamics_markdown=dynamics.markdown if dynamics is not None else None,
+        dynamics_chart=dynamics.chart if dynamics is not None else None,
         narratives=tuple(narratives),
         claims=claims,
         claims_total=len(claim_rows),

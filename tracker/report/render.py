@@ -18,6 +18,7 @@ from markupsafe import Markup
 
 from tracker.report.charts import Series, line_chart, series_colours, to_svg
 from tracker.report.data import NarrativeReport, ReportData, fmt_num, fmt_p, fmt_pct, fmt_share, fmt_signed
+from tracker.report.dynamics_section import section_html
 from tracker.report.lead import lead_items, steady_line, summary_lines
 
 # --------------------------------------------------------------------------- rendering
@@ -243,8 +244,11 @@ def render_html(data: ReportData, charts: Mapping[str, ReportChart] | None = Non
     drawn = render_charts(data) if charts is None else charts
     # vl-convert's SVG escapes every label it draws; nothing else is marked safe.
     svgs = {k: {"wide": Markup(c.svg), "narrow": Markup(c.narrow)} for k, c in drawn.items()}
+    dynamics_html = section_html(data.dynamics_markdown) if data.dynamics_markdown else ""
+    dynamics_svg = to_svg(data.dynamics_chart) if data.dynamics_chart else ""
     return _environment(markdown=False).get_template("report.html.j2").render(
-        **_context(data, markdown=False), charts=svgs
+        **_context(data, markdown=False), charts=svgs, dynamics_html=dynamics_html,
+        dynamics_svg=dynamics_svg,
     )
 
 

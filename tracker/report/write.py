@@ -14,6 +14,7 @@ from pathlib import Path
 import sqlite_utils
 
 from tracker.base.settings import Settings
+from tracker.report.charts import to_svg
 from tracker.report.data import ReportOptions
 from tracker.report.gather import gather_report
 from tracker.report.lead import summary_lines
@@ -145,6 +146,12 @@ def write_report(
             _write_text(path, chart.svg + "\n")
             chart_paths.append(path)
             links[nid] = f"{chart_dir.name}/{path.name}"
+        if data.dynamics_chart:
+            chart_dir.mkdir(exist_ok=True)
+            path = chart_dir / "dynamics-lags.svg"
+            _write_text(path, to_svg(data.dynamics_chart) + "\n")
+            chart_paths.append(path)
+            links["dynamics"] = f"{chart_dir.name}/{path.name}"
         md_path = out_dir / f"{stem}.md"
         html_path = out_dir / f"{stem}.html"
         _write_text(md_path, render_markdown(data, links))
