@@ -90,6 +90,7 @@ def resolve(labels_path: Path, data_dir: Path) -> list[dict[str, Any]]:
                 "body": found[1],
                 "labels": r["labels"],
                 "stance": r.get("stance") or {},
+                "sampled_by": r.get("sampled_by") or "",
                 "split": r["split"],
             }
         )
@@ -231,12 +232,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         means[rows_idx] = m
         titles[rows_idx] = t
 
+    stance_lex = prior.stance_inputs([i.article for i in items])
+
     # 1. Held-out: fit on train, evaluate on test with the library's evaluate().
     train = ~is_test
     fitted = fit_head(
         prior, {k: v[train] for k, v in features.items()}, means[train],
         [g for g, t in zip(gold, train, strict=True) if t],
         titles=titles[train], stances=[i.stance for i, t in zip(items, train, strict=True) if t],
+        stance_lexicon={k: v[train] for k, v in stance_lex.items()},
+        strata=[i.stratum for i, t in zip(items, train, strict=True) if t],
         labels_sha256=labels_digest(out / "train.jsonl"),
     )
     if args.write_head:
@@ -272,7 +277,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     for k in range(0 if args.no_cv else args.folds):
         tr = folds != k
         fit = fit_head(prior, {n: v[tr] for n, v in features.items()}, means[tr],
-                       [g for g, t in zip(gold, tr, strict=True) if t])
+                       [g for g, t in zip(gold, tr, strict=True) if t],
+                       strata=[i.stratum for i, t in zip(items, tr, strict=True) if t])
         clf = Classifier(prior.narratives, embedder, fit.head)
         fold_pred = predictions(clf, features, means, ~tr)
         for idx, pred in zip(np.flatnonzero(~tr), fold_pred, strict=True):

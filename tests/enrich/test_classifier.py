@@ -408,7 +408,9 @@ def test_stage_from_settings_and_analyze(tmp_path: Path) -> None:
     result = analyze_text("Fed signals rate cuts\n\nOfficials expect cuts.", load_settings(env={}),
                           stages=[fake_stage])
     assert [n["id"] for n in result["narratives"]] == IDS
-    assert set(result["narratives"][0]) == {"id", "score", "is_member", "evidence", "stance", "stance_evidence"}
+    assert set(result["narratives"][0]) == {
+        "id", "score", "is_member", "evidence", "stance", "stance_evidence"
+    }
     assert "Narratives (" in format_analysis(result)
     (models / "narratives.yaml").write_text("narratives: [", encoding="utf-8")
     with pytest.raises(ConfigError, match=r"narratives\.yaml"):

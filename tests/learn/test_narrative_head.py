@@ -9,12 +9,18 @@ import numpy as np
 import pytest
 
 from tests.paths import REPO
-from tracker.enrich.classifier import FEATURES, Classifier
+from tracker.enrich.classifier import FEATURES, STANCE_FEATURES, Classifier
 from tracker.enrich.embeddings import FakeEmbedder
 from tracker.enrich.head import STANCE_CLASSES, load_head
 from tracker.enrich.narratives import load_narratives
 from tracker.learn.evaluate import evaluate, read_labels, reliability_table, stance_class
-from tracker.learn.train import best_threshold, fit_platt, fit_stance, train_head
+from tracker.learn.train import (
+    best_threshold,
+    fit_platt,
+    fit_stance,
+    stream_weights,
+    train_head,
+)
 
 SHIPPED = REPO / "models" / "narratives.yaml"
 
@@ -55,7 +61,8 @@ def test_training_twice_gives_the_same_bytes_and_a_stance_model(
     head = load_head(tmp_path / "a.json", len(FEATURES))
     assert head is not None and head.version == first.head.version
     nh = head.narratives["ai_productivity"]
-    assert nh.stance is not None and nh.stance.coef.shape == (3, 2 * clf.embedder.dim)
+    assert nh.stance is not None
+    assert nh.stance.coef.shape == (3, len(STANCE_FEATURES) + 2 * clf.embedder.dim)
     trained = Classifier(clf.narratives, clf.embedder, head)
     up = trained.classify_text(AI_UP[0]).get("ai_productivity")
     down = trained.classify_text(AI_DOWN[0]).get("ai_productivity")
@@ -162,3 +169,51 @@ def test_stage_stores_stance_for_members_only(clf: Classifier, tmp_path: Path, d
     assert rows[(ids[1], 0)] == (None, None)
     described = stage.describe(stage.process([OTHER[1]])[0])["narratives"][0]
     assert described["stance"] is None and described["stance_evidence"] is None
+
+
+def test_stream_weights_give_the_random_strata_base_rate() -> None:
+    y = np.array([1, 1, 1, 1, 0, 0, 1, 0, 0, 0])
+    strata = ["keyword"] * 4 + ["random"] * 6
+    w, prevalence = stream_weights(y, strata)
+    assert w is not None and prevalence == pytest.approx(1 / 6)
+    assert float(np.sum(w * y) / np.sum(w)) == pytest.approx(prevalence)
+    assert stream_weights(y, ["keyword"] * 10)[0] is None and stream_weights(y, None)[0] is None
+    # Rarer members in the stream: the F1-best cut moves up past a cheap false positive.
+    scores = np.array([0.9, 0.9, 0.4, 0.4, 0.4, 0.4, 0.1, 0.1, 0.1, 0.1])
+    gold = np.array([1, 1, 1, 1, 1, 0, 0, 0, 0, 0])
+    rare = np.where(gold > 0, 0.1, 1.0)
+    assert best_threshold(gold, scores)[0] < 0.45 < best_threshold(gold, scores, weights=rare)[0]
+
+
+def test_stance_lexicon_reads_direction_and_negation() -> None:
+    fed = load_narratives(SHIPPED).get("fed_easing_liquidity").stance_lexicon
+    up, down = fed.counts("Fed signals more rate cuts")
+    assert up > 0 and down == 0
+    up, down = fed.counts("Fed holds, three dissent for a hike")
+    assert down > 0 and up == 0
+    up, down = fed.counts("Powell says there will be no rate cut in December")
+    assert down > 0 and up == 0
+
+
+def test_head_caches_anchor_vectors(clf: Classifier, tmp_path: Path) -> None:
+    class Counting(FakeEmbedder):
+        calls = 0
+
+        def encode(self, texts: list[str]) -> np.ndarray:  # type: ignore[override]
+            Counting.calls += 1
+            return super().encode(texts)
+
+    report = train_head(labelled_file(tmp_path), clf, tmp_path / "h.json", min_positives=10)
+    head = load_head(tmp_path / "h.json", len(FEATURES))
+    assert head is not None and head.anchors is not None and report.head.anchors is not None
+    emb = Counting(dim=32)
+    cached = Classifier(clf.narratives, emb, head)
+    assert Counting.calls == 0
+    for n in clf.narratives:
+        assert np.array_equal(cached._pos[n.id], clf._pos[n.id])
+        assert np.array_equal(cached._neg[n.id], clf._neg[n.id])
+    # Another narratives file (hash) or embedder: the anchors are embedded again.
+    other = load_narratives(SHIPPED)
+    other = type(other)(other.narratives, other.path, "0" * 64, other.scoring)
+    Classifier(other, emb, head)
+    assert Counting.calls == 1

@@ -35,7 +35,7 @@ from pathlib import Path
 import numpy as np
 
 from tracker.enrich.embeddings import Embedder
-from tracker.enrich.head import Head, NarrativeHead, head_path, load_head, sigmoid
+from tracker.enrich.head import Anchors, Head, NarrativeHead, head_path, load_head, sigmoid
 from tracker.enrich.narratives import Narrative, NarrativeSet, load_narratives, narratives_path
 
 #: Article-level features, in the order a head's coefficients use them.
@@ -50,6 +50,9 @@ FEATURES: tuple[str, ...] = (
     "lexicon_negative",
     "require",
 )
+
+#: Direction features from the narrative's ``stance_lexicon``, before the stance model's vectors.
+STANCE_FEATURES: tuple[str, ...] = ("up", "down", "title_up", "title_down", "net")
 
 #: Sentences below this sentence score are not kept as evidence (except the best one).
 EVIDENCE_FLOOR = 0.2
@@ -187,6 +190,14 @@ class SentenceSignals:
     lexicon_negative: np.ndarray
 
 
+def stance_features(narrative: Narrative, sentences: Sequence[str]) -> np.ndarray:
+    """Direction phrases found (see ``STANCE_FEATURES``): whole text, title, net; squashed."""
+    up, down = narrative.stance_lexicon.counts(" ".join(sentences))
+    t_up, t_down = narrative.stance_lexicon.counts(sentences[0]) if sentences else (0.0, 0.0)
+    return np.array([_squash(up), _squash(down), _squash(t_up), _squash(t_down),
+                     math.tanh((up - down) / 2.0)])
+
+
 def _unit(v: np.ndarray) -> np.ndarray:
     norm = float(np.linalg.norm(v))
     return (v / norm).astype(np.float32) if norm > 0 else v.astype(np.float32)
@@ -198,7 +209,8 @@ class Classifier:
     def __init__(
         self, narratives: NarrativeSet, embedder: Embedder, head: Head | None = None
     ) -> None:
-        """Embed the narrative anchors once; use ``head`` where it matches a definition."""
+        """Embed the narrative anchors (or take the head's cached ones); use ``head`` where it
+        matches a definition."""
         self.narratives = narratives
         self.embedder = embedder
         if head is not None and head.embedder != embedder.name:
@@ -219,6 +231,14 @@ class Classifier:
         self.max_sentences = int(narratives.scoring["max_sentences"])
         self._pos: dict[str, np.ndarray] = {}
         self._neg: dict[str, np.ndarray] = {}
+        cached = head.anchors if head is not None else None
+        if cached is not None and cached.matches(embedder.name, narratives.sha256) and all(
+            n.id in cached.vectors for n in narratives
+        ):
+            # Embedded when the head was trained, for this very narratives.yaml: no encode.
+            for n in narratives:
+                self._pos[n.id], self._neg[n.id] = cached.vectors[n.id]
+            return
         anchors: list[str] = []
         spans: dict[str, tuple[int, int, int]] = {}
         for n in narratives:
@@ -231,6 +251,14 @@ class Classifier:
         for nid, (start, mid, end) in spans.items():
             self._pos[nid] = vectors[start:mid]
             self._neg[nid] = vectors[mid:end]
+
+    def anchors(self) -> Anchors:
+        """The anchor vectors in use, for a head to cache (keyed by embedder and file hash)."""
+        return Anchors(
+            self.embedder.name,
+            self.narratives.sha256,
+            {n.id: (self._pos[n.id], self._neg[n.id]) for n in self.narratives},
+        )
 
     def head_for(self, narrative: Narrative) -> NarrativeHead | None:
         """The trained head for this narrative if it was fitted on the same definition."""
@@ -341,12 +369,27 @@ class Classifier:
         nh = self.head_for(narrative)
         if nh is None or nh.stance is None:
             return None, None
-        article = float(nh.stance.stance(np.hstack([mean, vectors[0]]))[0])
-        # Each sentence read alone (as mean and title); the evidence leans most the same way.
-        per_sentence = nh.stance.stance(np.hstack([vectors, vectors]))
+        lex = stance_features(narrative, sentences)
+        article = float(nh.stance.stance(np.hstack([lex, mean, vectors[0]]))[0])
+        # Each sentence read alone (as text, title and mean); the evidence leans most that way.
+        sent_lex = np.array([stance_features(narrative, [s]) for s in sentences])
+        per_sentence = nh.stance.stance(np.hstack([sent_lex, vectors, vectors]))
         sign = 1.0 if article >= 0 else -1.0
         best = int(np.argmax(sign * per_sentence))
         return round(article, 4), sentences[best]
+
+    def stance_inputs(self, articles: Sequence[ArticleText]) -> dict[str, np.ndarray]:
+        """Per-narrative stance lexicon features (``STANCE_FEATURES``) for many articles."""
+        per_article = [
+            article_sentences(a.title, a.body, self.max_sentences) or [a.title or "(empty)"]
+            for a in articles
+        ]
+        return {
+            n.id: np.array([stance_features(n, sents) for sents in per_article]).reshape(
+                len(per_article), len(STANCE_FEATURES)
+            )
+            for n in self.narratives
+        }
 
     def classify(self, articles: Sequence[ArticleText]) -> list[ArticleResult]:
         """Score many articles; all their sentences are embedded in one batch."""

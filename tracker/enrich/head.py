@@ -6,6 +6,7 @@ is a hash of the content, so refitting on the same labels gives the same version
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 from collections.abc import Mapping
@@ -87,6 +88,24 @@ class NarrativeHead:
 
 
 @dataclass(frozen=True)
+class Anchors:
+    """Anchor vectors (positive, negative) per narrative, embedded once at train time.
+
+    Valid only for the embedder and the narratives.yaml (sha256) they were computed with; the
+    classifier embeds the anchors itself when either differs (issue 13: no embedding on every
+    cold start).
+    """
+
+    embedder: str
+    narratives_sha256: str
+    vectors: Mapping[str, tuple[np.ndarray, np.ndarray]]
+
+    def matches(self, embedder: str, narratives_sha256: str) -> bool:
+        """True if these vectors were embedded by ``embedder`` from this narratives file."""
+        return self.embedder == embedder and self.narratives_sha256 == narratives_sha256
+
+
+@dataclass(frozen=True)
 class Head:
     """Trained heads for some narratives, tied to one embedder."""
 
@@ -95,11 +114,48 @@ class Head:
     version: str
     narratives: Mapping[str, NarrativeHead]
     metadata: Mapping[str, object] = field(default_factory=dict)
+    anchors: Anchors | None = None
+
+
+def _b64(matrix: np.ndarray) -> str:
+    # float32 little-endian bytes: exact (no rounding) and 4x smaller than decimal text.
+    return base64.b64encode(np.ascontiguousarray(matrix, dtype="<f4").tobytes()).decode("ascii")
+
+
+def _from_b64(text: str, dim: int) -> np.ndarray:
+    flat = np.frombuffer(base64.b64decode(text.encode("ascii"), validate=True), dtype="<f4")
+    if dim <= 0 or flat.size % dim:
+        raise ValueError(f"anchor vectors of {flat.size} numbers do not split into rows of {dim}")
+    return flat.reshape(-1, dim).astype(np.float32)
+
+
+def _anchors_payload(anchors: Anchors | None) -> dict[str, Any] | None:
+    if anchors is None:
+        return None
+    return {
+        "embedder": anchors.embedder,
+        "narratives_sha256": anchors.narratives_sha256,
+        "vectors": {
+            nid: {"positive": _b64(pos), "negative": _b64(neg)}
+            for nid, (pos, neg) in sorted(anchors.vectors.items())
+        },
+    }
+
+
+def _anchors_from(data: Any, dim: int) -> Anchors | None:
+    if data is None:
+        return None
+    vectors = {
+        str(nid): (_from_b64(v["positive"], dim), _from_b64(v["negative"], dim))
+        for nid, v in data["vectors"].items()
+    }
+    return Anchors(str(data["embedder"]), str(data["narratives_sha256"]), vectors)
 
 
 def _head_payload(head: Head) -> dict[str, Any]:
     return {
         "format": HEAD_FORMAT,
+        "anchors": _anchors_payload(head.anchors),
         "embedder": head.embedder,
         "dim": head.dim,
         "metadata": head.metadata,
@@ -199,7 +255,12 @@ def load_head(path: Path, n_features: int) -> Head | None:
                 float(h["threshold"]), (float(platt[0]), float(platt[1])),
                 bool(h.get("gate_require", False)), _stance_from(h.get("stance")),
             )
-        head = Head(str(data["embedder"]), dim, "", narratives, data.get("metadata") or {})
+        head = Head(
+            str(data["embedder"]), dim, "", narratives, data.get("metadata") or {},
+            _anchors_from(data.get("anchors"), dim),
+        )
     except (KeyError, TypeError, ValueError) as exc:
         raise ModelError(f"{path}: the trained head is malformed ({exc}). {fix}") from exc
-    return Head(head.embedder, head.dim, head_version(head), narratives, head.metadata)
+    return Head(
+        head.embedder, head.dim, head_version(head), narratives, head.metadata, head.anchors
+    )

@@ -51,7 +51,13 @@ _NARRATIVE_KEYS = {
     "lexicon",
     "require",
     "scoring",
+    "stance_lexicon",
 }
+#: Words that flip a stance phrase when they come just before it ("no rate cut", "not a bubble").
+_NEGATORS = frozenset({"no", "not", "never", "without", "nor", "against", "rules", "ruled", "rule"})
+#: How many words before a stance phrase are searched for a negator.
+_NEGATION_WINDOW = 3
+_WORD = re.compile(r"[a-z']+")
 
 
 def _fold(text: str) -> str:
@@ -115,6 +121,37 @@ class Lexicon:
         return float(sum(w for w in weights if w > 0)), float(-sum(w for w in weights if w < 0))
 
 
+def _negated(folded: str, start: int) -> bool:
+    words = _WORD.findall(folded[:start].lower())[-_NEGATION_WINDOW:]
+    return any(w in _NEGATORS or w.endswith("n't") for w in words)
+
+
+@dataclass(frozen=True)
+class StanceLexicon:
+    """Direction phrases of a narrative: ``positive`` (+1 side) and ``negative`` (-1 side)."""
+
+    positive: Lexicon = field(default_factory=Lexicon)
+    negative: Lexicon = field(default_factory=Lexicon)
+
+    def counts(self, text: str) -> tuple[float, float]:
+        """(phrases pointing +, phrases pointing -) in ``text``, each distinct phrase once.
+
+        A phrase with a negator among the three words before it ("no", "not", "without",
+        "rules out", "-n't") counts for the other side: "no rate cut" points to tightening.
+        """
+        folded = _fold(text)
+        lower = folded.lower()
+        out = [0.0, 0.0]
+        for side, lex in enumerate((self.positive, self.negative)):
+            for t in lex.terms:
+                if t.literal not in lower:
+                    continue
+                m = t.pattern.search(folded)
+                if m is not None:
+                    out[1 - side if _negated(folded, m.start()) else side] += t.weight
+        return out[0], out[1]
+
+
 @dataclass(frozen=True)
 class Narrative:
     """One narrative definition, validated."""
@@ -129,6 +166,8 @@ class Narrative:
     require: tuple[Lexicon, ...]
     scoring: Mapping[str, float]
     raw: Mapping[str, Any] = field(repr=False, compare=False, default_factory=dict)
+    #: Phrases that show the direction (see the guide's STANCE line); read by the stance model.
+    stance_lexicon: StanceLexicon = field(default_factory=StanceLexicon)
 
     @property
     def anchors(self) -> tuple[str, ...]:
@@ -209,6 +248,19 @@ def _lexicon(value: Any, path: Path, where: str, key: str) -> Lexicon:
                         "give a number, e.g. `1.0` (negative counts against)")
         terms.append(Term.compile(text, float(weight)))
     return Lexicon(tuple(terms))
+
+
+def _stance_lexicon(value: Any, path: Path, where: str) -> StanceLexicon:
+    if value is None:
+        return StanceLexicon()
+    if not isinstance(value, dict) or set(value) - {"positive", "negative"}:
+        raise _fail(path, where, "`stance_lexicon` must be a mapping with `positive` and "
+                    "`negative` term lists", "write `stance_lexicon: {positive: [cut*], "
+                    "negative: [hike*]}`")
+    return StanceLexicon(
+        _lexicon(value.get("positive"), path, where, "stance_lexicon.positive"),
+        _lexicon(value.get("negative"), path, where, "stance_lexicon.negative"),
+    )
 
 
 def _scoring(value: Any, defaults: Mapping[str, float], path: Path, where: str) -> dict[str, float]:
@@ -295,6 +347,7 @@ def parse_narratives(data: Any, path: Path, sha256: str = "") -> NarrativeSet:
                 require=require,
                 scoring=_scoring(entry.get("scoring"), defaults, path, where),
                 raw=entry,
+                stance_lexicon=_stance_lexicon(entry.get("stance_lexicon"), path, where),
             )
         )
     if not narratives:

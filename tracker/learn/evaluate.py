@@ -4,7 +4,9 @@ A labelled file is JSONL (one object a line) or CSV. Each item has either ``text
 (title, a blank line, then body; or just text) or ``title`` and optional ``body``,
 plus ``labels``: the narrative ids it belongs to (a list in JSONL; in CSV a string
 separated by ``;``, ``|`` or ``,``; empty for none). An optional ``id`` is echoed
-in error messages.
+in error messages. Optional ``stance`` (label -> -1/0/1) is scored on members, and an
+optional ``sampled_by`` (the item's sampling stratum; ``random`` marks a random draw of
+the real stream) lets ``tracker train`` re-weight thresholds to the real base rate.
 """
 
 from __future__ import annotations
@@ -38,6 +40,8 @@ class LabelledText:
     labels: frozenset[str]
     #: Stance per label (1, 0 or -1) where the file gives one.
     stance: Mapping[str, int] = field(default_factory=dict)
+    #: How the item was drawn (``sampled_by``; ``random`` = a random draw of the real stream).
+    stratum: str = ""
 
     @property
     def article(self) -> ArticleText:
@@ -83,7 +87,10 @@ def _item(row: dict[str, Any], where: str, path: Path) -> LabelledText:
             f"{path}: {where}: stance {stance_raw!r} is not a map from its labels to -1, 0 "
             'or 1. Fix: write e.g. `"stance": {"ai_productivity": 1}` or leave it out.'
         )
-    return LabelledText(str(row.get("id") or where), title, body, labels, dict(stance_raw))
+    return LabelledText(
+        str(row.get("id") or where), title, body, labels, dict(stance_raw),
+        str(row.get("sampled_by") or ""),
+    )
 
 
 def read_labels(path: Path) -> list[LabelledText]:

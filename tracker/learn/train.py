@@ -4,8 +4,11 @@ The head is one L2-regularised logistic regression per narrative over the
 classifier's article features (see :data:`tracker.enrich.classifier.FEATURES`), optionally
 with the article's mean embedding appended. Regularisation strength and the
 yes/no threshold are chosen by k-fold cross-validation on the training file (the
-threshold that maximises out-of-fold F1), so the stored threshold is calibrated on
-predictions the model did not see. Narratives with too few positive examples keep
+threshold that maximises out-of-fold F1, with items re-weighted to the real stream's
+base rate when the file marks a ``random`` stratum), so the stored threshold is calibrated
+on predictions the model did not see. The stance model reads the narrative's
+``stance_lexicon`` features beside the sentence vectors. The narrative anchors' vectors are
+stored in the head so loading it needs no embedding. Narratives with too few positive examples keep
 the untrained prototype + lexicon score.
 
 Heads are saved as JSON (numbers only, never pickle); the version is a hash of the
@@ -25,7 +28,7 @@ from typing import Any
 import numpy as np
 
 from tracker.base.settings import Settings
-from tracker.enrich.classifier import FEATURES, Classifier
+from tracker.enrich.classifier import FEATURES, STANCE_FEATURES, Classifier
 from tracker.enrich.head import (
     HEAD_FILE,
     STANCE_CLASSES,
@@ -49,12 +52,21 @@ EMBEDDING_LAMBDAS = (10.0, 30.0, 100.0)
 #: Inputs whose spread is below this are not standardised (MiniLM has dead dimensions with
 #: spread ~1e-9: dividing by it would turn float noise into huge inputs).
 MIN_SCALE = 1e-4
-#: The inverse penalty of the stance model (multinomial logistic regression).
-STANCE_C = 1.0
+#: The inverse penalty of the stance model (multinomial logistic regression); with the weight
+#: below, chosen by 5-fold CV on the train split's members (issue 13 round 2).
+STANCE_C = 0.1
+#: The stance lexicon features are standardised then multiplied by this, so the penalty on them
+#: is 1/100 of that on the 768 vector inputs (few, direct inputs must not drown).
+STANCE_LEXICON_WEIGHT = 10.0
+#: The random stratum needs this many members of a narrative before its rate is trusted as the
+#: stream's prevalence (rotation has 1 or 2: it keeps its unweighted precision-floor rule).
+MIN_RANDOM_POSITIVES = 10
 #: Stance needs this many labelled members per narrative.
 MIN_STANCE_MEMBERS = 15
 #: Gated narratives (``require`` as a hard rule) pick the best-F1 threshold at this precision.
 GATED_MIN_PRECISION = 0.8
+#: The ``sampled_by`` value of items drawn at random from the real stream.
+RANDOM_STRATUM = "random"
 
 
 def fit_logistic(
@@ -112,32 +124,66 @@ def out_of_fold(
     return out
 
 
-def f1_at(y: np.ndarray, scores: np.ndarray, threshold: float) -> float:
-    """F1 of the yes/no decision ``scores >= threshold``."""
+def f1_at(
+    y: np.ndarray, scores: np.ndarray, threshold: float, weights: np.ndarray | None = None
+) -> float:
+    """F1 of the yes/no decision ``scores >= threshold`` (items counted with ``weights``)."""
+    w = np.ones(len(y)) if weights is None else np.asarray(weights, dtype=np.float64)
     pred = scores >= threshold
-    tp = int(np.sum(pred & (y > 0)))
-    fp = int(np.sum(pred & (y <= 0)))
-    fn = int(np.sum(~pred & (y > 0)))
-    return 2 * tp / (2 * tp + fp + fn) if tp else 0.0
+    tp = float(np.sum(w[pred & (y > 0)]))
+    fp = float(np.sum(w[pred & (y <= 0)]))
+    fn = float(np.sum(w[~pred & (y > 0)]))
+    return 2 * tp / (2 * tp + fp + fn) if tp > 0 else 0.0
 
 
-def precision_at(y: np.ndarray, scores: np.ndarray, threshold: float) -> float:
+def precision_at(
+    y: np.ndarray, scores: np.ndarray, threshold: float, weights: np.ndarray | None = None
+) -> float:
     """Precision of the yes/no decision ``scores >= threshold`` (1.0 when nothing is chosen)."""
+    w = np.ones(len(y)) if weights is None else np.asarray(weights, dtype=np.float64)
     pred = scores >= threshold
-    return float(np.mean(y[pred] > 0)) if pred.any() else 1.0
+    return float(np.sum(w[pred & (y > 0)]) / np.sum(w[pred])) if pred.any() else 1.0
+
+
+def stream_weights(y: np.ndarray, strata: Sequence[str] | None) -> tuple[np.ndarray | None, float]:
+    """Class weights that give the labelled items the real stream's base rate, and that rate.
+
+    The labelled set is enriched with positives (keyword and embedding strata); only the
+    ``random`` stratum is a random draw of the real stream, so its member rate estimates the
+    stream's prevalence p. Positives get weight p / (their share), negatives (1 - p) / (their
+    share): a prior-shift correction that keeps the within-class score distributions as
+    labelled. ``None`` when there is no random stratum or it has no member (no estimate).
+    """
+    if strata is None:
+        return None, float("nan")
+    rnd = np.array([s == RANDOM_STRATUM for s in strata])
+    if not rnd.any():
+        return None, float("nan")
+    prevalence = float(np.mean(y[rnd] > 0))
+    share = float(np.mean(y > 0))
+    if prevalence <= 0 or share <= 0 or share >= 1:
+        return None, prevalence
+    w = np.where(y > 0, prevalence / share, (1 - prevalence) / (1 - share))
+    return w, prevalence
 
 
 def best_threshold(
-    y: np.ndarray, scores: np.ndarray, min_precision: float = 0.0
+    y: np.ndarray,
+    scores: np.ndarray,
+    min_precision: float = 0.0,
+    weights: np.ndarray | None = None,
 ) -> tuple[float, float]:
     """The threshold on a 0.05 grid that maximises F1 (ties: the middle one), and that F1.
 
-    With ``min_precision`` only cuts whose precision reaches it compete (if any does).
+    With ``min_precision`` only cuts whose precision reaches it compete (if any does);
+    ``weights`` count items unequally (see :func:`stream_weights`).
     """
     grid = np.round(np.arange(0.05, 0.951, 0.05), 2)
-    f1s = np.array([f1_at(y, scores, t) for t in grid])
+    f1s = np.array([f1_at(y, scores, t, weights) for t in grid])
     if min_precision > 0:
-        ok = np.array([precision_at(y, scores, t) >= min_precision for t in grid]) & (f1s > 0)
+        ok = np.array(
+            [precision_at(y, scores, t, weights) >= min_precision for t in grid]
+        ) & (f1s > 0)
         if ok.any():
             f1s = np.where(ok, f1s, -1.0)
     best = np.flatnonzero(f1s == f1s.max())
@@ -158,6 +204,8 @@ class NarrativeFit:
     threshold: float | None = None
     cv_f1: float | None = None
     prior_f1: float | None = None
+    #: Member rate of the random stratum the threshold was weighted to (None: unweighted).
+    stream_prevalence: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-able summary."""
@@ -183,8 +231,12 @@ def fit_platt(logits: np.ndarray, y: np.ndarray) -> tuple[float, float]:
     return float(lr.coef_[0, 0]), float(lr.intercept_[0])
 
 
-def fit_stance(x: np.ndarray, stance: np.ndarray) -> StanceHead | None:
-    """Multinomial logistic regression of stance (-1/0/1) on members' [mean, title] vectors."""
+def fit_stance(x: np.ndarray, stance: np.ndarray, n_lexicon: int = 0) -> StanceHead | None:
+    """Multinomial logistic regression of stance (-1/0/1) on members' inputs.
+
+    Inputs: ``n_lexicon`` stance lexicon features first (up-weighted, see
+    ``STANCE_LEXICON_WEIGHT``), then the [mean, title] vectors.
+    """
     from sklearn.linear_model import LogisticRegression
 
     present = sorted({int(v) for v in stance})
@@ -194,6 +246,8 @@ def fit_stance(x: np.ndarray, stance: np.ndarray) -> StanceHead | None:
     mean = x.mean(axis=0)
     scale = x.std(axis=0)
     scale[scale < MIN_SCALE] = 1.0
+    # Dividing the scale is multiplying the standardised input: a lighter penalty on it.
+    scale[:n_lexicon] /= STANCE_LEXICON_WEIGHT
     lr = LogisticRegression(C=STANCE_C, solver="lbfgs", max_iter=5000)
     lr.fit((x - mean) / scale, stance.astype(int))
     order = [list(lr.classes_).index(c) for c in STANCE_CLASSES]
@@ -208,6 +262,8 @@ def fit_head(
     *,
     titles: np.ndarray | None = None,
     stances: Sequence[Mapping[str, int]] | None = None,
+    stance_lexicon: Mapping[str, np.ndarray] | None = None,
+    strata: Sequence[str] | None = None,
     min_positives: int = 15,
     lambdas: Sequence[float] | None = None,
     folds: int = 5,
@@ -217,8 +273,10 @@ def fit_head(
     """Fit one head per narrative from precomputed article features and embeddings.
 
     Per narrative: penalty by k-fold CV F1 on these labels only, Platt scaling on the
-    out-of-fold logits, the threshold on the calibrated out-of-fold scores, and (with
-    ``titles`` and ``stances``) a stance model on the labelled members.
+    out-of-fold logits, the threshold on the calibrated out-of-fold scores (with ``strata``,
+    items re-weighted to the real stream's base rate, see :func:`stream_weights`), and (with
+    ``titles`` and ``stances``) a stance model on the labelled members (with
+    ``stance_lexicon`` features first when given).
     """
     if lambdas is None:
         lambdas = EMBEDDING_LAMBDAS if with_embedding else DEFAULT_LAMBDAS
@@ -253,31 +311,48 @@ def fit_head(
         oof_logit = np.log(np.clip(oof, eps, 1 - eps) / np.clip(1 - oof, eps, 1 - eps))
         platt = fit_platt(oof_logit, y)
         calibrated = _sigmoid(platt[0] * oof_logit + platt[1]) * gate_mask
-        threshold, cv_f1 = best_threshold(y, calibrated, min_p)
+        weights, prevalence = stream_weights(y, strata)
+        rnd_pos = (
+            0 if strata is None
+            else int(sum(1 for s_, v in zip(strata, y, strict=True) if s_ == RANDOM_STRATUM and v))
+        )
+        if rnd_pos < MIN_RANDOM_POSITIVES:
+            weights = None
+        threshold, cv_f1 = best_threshold(y, calibrated, min_p, weights)
         mean, scale, coef, intercept = fit_logistic(x, y, lam)
         stance_head = None
         if titles is not None and stances is not None:
             members = y > 0
-            sx = np.hstack([embeddings, titles])[members]
+            parts = [embeddings, titles]
+            if stance_lexicon is not None:
+                parts.insert(0, stance_lexicon[n.id])
+            sx = np.hstack(parts)[members]
             sy = np.array([int(st.get(n.id, 0)) for st, m in zip(stances, members, strict=True) if m])
-            stance_head = fit_stance(sx, sy)
+            n_lex = stance_lexicon[n.id].shape[1] if stance_lexicon is not None else 0
+            stance_head = fit_stance(sx, sy, n_lex)
         heads[n.id] = NarrativeHead(
             n.definition_hash, mean, scale, coef, intercept, threshold, platt, gate, stance_head
         )
         fits[n.id] = NarrativeFit(
             pos, len(y), True, lam=lam, threshold=threshold, cv_f1=round(cv_f1, 4),
             prior_f1=round(prior_f1, 4),
+            stream_prevalence=round(prevalence, 4) if weights is not None else None,
         )
     metadata: dict[str, object] = {
         "features": list(FEATURES) + (["embedding"] if with_embedding else []),
         "with_embedding": with_embedding,
+        "stance_inputs": (list(STANCE_FEATURES) if stance_lexicon is not None else [])
+        + ["mean", "title"],
+        "threshold_rule": "best out-of-fold F1, items weighted to the random stratum's member "
+        f"rate when it has >= {MIN_RANDOM_POSITIVES} members",
         "labels_sha256": labels_sha256,
         "items": len(labels),
         "folds": folds,
         "fits": {k: v.to_dict() for k, v in fits.items()},
     }
-    head = Head(classifier.embedder.name, classifier.embedder.dim, "", heads, metadata)
-    head = Head(head.embedder, head.dim, head_version(head), heads, metadata)
+    anchors = classifier.anchors()
+    head = Head(classifier.embedder.name, classifier.embedder.dim, "", heads, metadata, anchors)
+    head = Head(head.embedder, head.dim, head_version(head), heads, metadata, anchors)
     return TrainReport(head, fits)
 
 
@@ -308,6 +383,8 @@ def train_head(
         [i.labels for i in items],
         titles=titles,
         stances=[i.stance for i in items],
+        stance_lexicon=classifier.stance_inputs([i.article for i in items]),
+        strata=[i.stratum for i in items],
         min_positives=min_positives,
         with_embedding=with_embedding,
         labels_sha256=labels_digest(labels_path),
