@@ -298,6 +298,21 @@ def test_bad_label_files_say_where_and_how_to_fix(tmp_path: Path) -> None:
         read_labels(tmp_path / "missing.jsonl")
 
 
+def test_items_without_labels_are_refused_not_read_as_negatives(tmp_path: Path) -> None:
+    """A missing or misspelt `labels` key (JSONL key or CSV column) is an error, never "no narrative"."""
+    path = tmp_path / "typo.jsonl"
+    path.write_text('{"text": "Fed cuts", "labels": ["fed_easing_liquidity"]}\n'
+                    '{"text": "Fed holds", "lables": ["fed_easing_liquidity"]}\n')
+    with pytest.raises(ConfigError, match=r"line 2: no `labels` \(its keys: lables, text\)"):
+        read_labels(path)
+    csv_path = tmp_path / "nolabels.csv"
+    csv_path.write_text("text,narrative\nFed cuts,fed_easing_liquidity\n")
+    with pytest.raises(ConfigError, match="no `labels`"):
+        read_labels(csv_path)
+    path.write_text('{"text": "Fed holds", "labels": []}\n')
+    assert read_labels(path)[0].labels == frozenset()
+
+
 def test_precision_recall_f1_counts() -> None:
     gold = [frozenset({"a"}), frozenset({"a", "b"}), frozenset(), frozenset({"b"})]
     pred = [frozenset({"a"}), frozenset({"b"}), frozenset({"a"}), frozenset()]
@@ -543,3 +558,9 @@ def test_train_and_eval_commands(tmp_path: Path) -> None:
     report = json.loads(result.output)
     assert report["items"] == len(rows) and report["model_version"].endswith("+head:none")
     assert report["narratives"]["fed_easing_liquidity"]["support"] == 3
+
+    # Too few positives for every narrative: refused, and the head on disk is left as it was.
+    before = head_path(models).read_bytes()
+    result = runner.invoke(cli, ["train", "--labels", str(labels), "--min-positives", "50"])
+    assert result.exit_code == 2 and "nothing was fitted" in result.output and "Fix" in result.output
+    assert "Traceback" not in result.output and head_path(models).read_bytes() == before

@@ -77,6 +77,13 @@ def _item(row: dict[str, Any], where: str, path: Path) -> LabelledText:
             '`{"text": "...", "labels": [...]}`; for id-only label files run '
             "eval/narratives_eval.py, which resolves ids to text."
         )
+    if "labels" not in row and "narratives" not in row:
+        # A missing or misspelt key would silently make every item a negative and fit nothing.
+        keys = ", ".join(sorted(str(k) for k in row)) or "none"
+        raise ConfigError(
+            f"{path}: {where}: no `labels` (its keys: {keys}). Fix: give each item its labels, "
+            '`"labels": []` for an item in no narrative (CSV: a `labels` column).'
+        )
     raw = row.get("labels", row.get("narratives"))
     labels = _labels(raw, where, path)
     stance_raw = row.get("stance") or {}

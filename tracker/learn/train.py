@@ -27,6 +27,7 @@ from typing import Any
 
 import numpy as np
 
+from tracker.base.errors import ConfigError
 from tracker.base.settings import Settings
 from tracker.enrich.classifier import FEATURES, STANCE_FEATURES, Classifier
 from tracker.enrich.head import (
@@ -389,6 +390,13 @@ def train_head(
         with_embedding=with_embedding,
         labels_sha256=labels_digest(labels_path),
     )
+    if not any(fit.fitted for fit in report.fits.values()):
+        # A head with nothing fitted would replace a working one with the untrained scoring.
+        raise ConfigError(
+            f"{labels_path}: no narrative has {min_positives} positive and {min_positives} negative "
+            f"items, so nothing was fitted and {out} was left as it was. Fix: label more items, "
+            "or lower --min-positives."
+        )
     report.path = save_head(report.head, out)
     return report
 
