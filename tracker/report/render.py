@@ -239,13 +239,16 @@ def render_markdown(data: ReportData, chart_links: Mapping[str, str] | None = No
     )
 
 
-def render_html(data: ReportData, charts: Mapping[str, ReportChart] | None = None) -> str:
-    """The report as one self-contained HTML page with the SVG charts inline."""
+def render_html(data: ReportData, charts: Mapping[str, ReportChart] | None = None, *,
+                dynamics_svg: str | None = None) -> str:
+    """The report as one self-contained HTML page with the SVG charts inline (``charts`` and
+    ``dynamics_svg`` when the caller has drawn them already, as :func:`write_report` has)."""
     drawn = render_charts(data) if charts is None else charts
     # vl-convert's SVG escapes every label it draws; nothing else is marked safe.
     svgs = {k: {"wide": Markup(c.svg), "narrow": Markup(c.narrow)} for k, c in drawn.items()}
     dynamics_html = section_html(data.dynamics_markdown) if data.dynamics_markdown else ""
-    dynamics_svg = to_svg(data.dynamics_chart) if data.dynamics_chart else ""
+    if dynamics_svg is None:
+        dynamics_svg = to_svg(data.dynamics_chart) if data.dynamics_chart else ""
     return _environment(markdown=False).get_template("report.html.j2").render(
         **_context(data, markdown=False), charts=svgs, dynamics_html=dynamics_html,
         dynamics_svg=dynamics_svg,

@@ -146,16 +146,18 @@ def write_report(
             _write_text(path, chart.svg + "\n")
             chart_paths.append(path)
             links[nid] = f"{chart_dir.name}/{path.name}"
-        if data.dynamics_chart:
+        # Drawn once: written beside the report and inlined in its HTML.
+        dynamics_svg = to_svg(data.dynamics_chart) if data.dynamics_chart else ""
+        if dynamics_svg:
             chart_dir.mkdir(exist_ok=True)
             path = chart_dir / "dynamics-lags.svg"
-            _write_text(path, to_svg(data.dynamics_chart) + "\n")
+            _write_text(path, dynamics_svg + "\n")
             chart_paths.append(path)
             links["dynamics"] = f"{chart_dir.name}/{path.name}"
         md_path = out_dir / f"{stem}.md"
         html_path = out_dir / f"{stem}.html"
         _write_text(md_path, render_markdown(data, links))
-        _write_text(html_path, render_html(data, charts))
+        _write_text(html_path, render_html(data, charts, dynamics_svg=dynamics_svg))
         query_paths = (out_dir / queries_name(data, "md"), out_dir / queries_name(data, "html"))
         _write_text(query_paths[0], render_queries(data, markdown=True))
         _write_text(query_paths[1], render_queries(data, markdown=False))
