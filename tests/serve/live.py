@@ -16,6 +16,7 @@ import httpx
 import pytest
 
 from tests.paths import REPO
+from tracker.serve.server import DATABASE_NAME, build_datasette
 
 
 def free_port() -> int:
@@ -59,22 +60,31 @@ def live_serve(db: Path, *args: str, env: Mapping[str, str] | None = None, ready
             proc.wait()
 
 
+class Client:
+    """Synchronous calls into Datasette's in-process client."""
+
+    def __init__(self, datasette: Any, loop: asyncio.AbstractEventLoop) -> None:
+        self.ds, self.loop = datasette, loop
+
+    def get(self, path: str, **params: str) -> httpx.Response:
+        return self.loop.run_until_complete(self.ds.client.get(path, params=params))
+
+    def post(self, path: str, **kwargs: Any) -> httpx.Response:
+        return self.loop.run_until_complete(self.ds.client.post(path, **kwargs))
+
+    def rows(self, query: str, **params: str) -> list[dict[str, Any]]:
+        """Rows of a canned query as dicts; fails the test on any error."""
+        response = self.get(f"/{DATABASE_NAME}/{query}.json", _shape="array", **params)
+        assert response.status_code == 200, response.text
+        rows: list[dict[str, Any]] = response.json()
+        return rows
+
+
 @contextmanager
 def canned_rows(db: Path) -> Iterator[Callable[..., list[dict[str, Any]]]]:
-    """In-process Datasette over ``db``: yields ``get(query, **params)``, a canned query's rows
-    (``_shape=array``), asserting the query answered 200."""
-    from tracker.serve.server import DATABASE_NAME, build_datasette
-
-    ds = build_datasette(db)
+    """In-process Datasette over ``db``: yields :meth:`Client.rows` (a canned query's rows)."""
     loop = asyncio.new_event_loop()
-
-    def get(query: str, **params: str) -> list[dict[str, Any]]:
-        response = loop.run_until_complete(
-            ds.client.get(f"/{DATABASE_NAME}/{query}.json", params={"_shape": "array", **params}))
-        assert response.status_code == 200, response.text
-        return list(response.json())
-
     try:
-        yield get
+        yield Client(build_datasette(db), loop).rows
     finally:
         loop.close()

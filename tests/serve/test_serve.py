@@ -16,12 +16,11 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from click.testing import CliRunner
 
 from tests.paths import REPO
-from tests.serve.live import free_port
+from tests.serve.live import Client, free_port
 from tracker.base.db import connect, open_db, transaction
 from tracker.base.errors import TrackerError
 from tracker.base.settings import load_settings
@@ -208,26 +207,6 @@ def tracker_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def ds(tracker_db: Path) -> Any:
     """Datasette over the fixture database, arbitrary SQL allowed."""
     return build_datasette(tracker_db)
-
-
-class Client:
-    """Synchronous calls into Datasette's in-process client."""
-
-    def __init__(self, datasette: Any, loop: asyncio.AbstractEventLoop) -> None:
-        self.ds, self.loop = datasette, loop
-
-    def get(self, path: str, **params: str) -> httpx.Response:
-        return self.loop.run_until_complete(self.ds.client.get(path, params=params))
-
-    def post(self, path: str, **kwargs: Any) -> httpx.Response:
-        return self.loop.run_until_complete(self.ds.client.post(path, **kwargs))
-
-    def rows(self, query: str, **params: str) -> list[dict[str, Any]]:
-        """Rows of a canned query as dicts; fails the test on any error."""
-        response = self.get(f"/{DATABASE_NAME}/{query}.json", _shape="array", **params)
-        assert response.status_code == 200, response.text
-        rows: list[dict[str, Any]] = response.json()
-        return rows
 
 
 @pytest.fixture(scope="module")
